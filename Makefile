@@ -30,7 +30,7 @@ test-sanitize: setup
 		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 fuzz: setup
-	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDD_BUILD_FUZZERS=ON >/dev/null
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDD_BUILD_FUZZERS=ON -DDD_BUILD_TESTS=OFF >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	bash scripts/fuzz-short.sh $(FUZZ_BUILD)
 

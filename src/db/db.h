@@ -52,8 +52,8 @@ typedef struct dd_db_manifest_in {
     const char *subject;          /* digest of the subject manifest; NULL if none */
     const char *annotations_json; /* JSON object text of the manifest's annotations; NULL */
     uint64_t size;
-    const char *tag;              /* NULL when pushed by digest */
-    const dd_db_ref *refs;        /* what it references; all must be present in repo */
+    const char *tag;       /* NULL when pushed by digest */
+    const dd_db_ref *refs; /* what it references; all must be present in repo */
     size_t n_refs;
     int64_t now_ms;
 } dd_db_manifest_in;
@@ -85,8 +85,7 @@ DD_WARN_UNUSED int dd_db_manifest_get(dd_db *db, const char *repo, const char *d
 /* Records a pull (manifest GET): sets last_pulled_at = now unless it is already within
  * granularity_ms of now (so hot images do not write on every pull). */
 DD_WARN_UNUSED int dd_db_manifest_record_pull(dd_db *db, const char *repo, const char *digest,
-                                              int64_t now_ms, int64_t granularity_ms,
-                                              dd_err *err);
+                                              int64_t now_ms, int64_t granularity_ms, dd_err *err);
 /* Deletes a manifest by digest with every tag that points to it and its refs. DD_ENOTFOUND when
  * absent. */
 DD_WARN_UNUSED int dd_db_manifest_delete(dd_db *db, const char *repo, const char *digest,

@@ -56,7 +56,8 @@ DD_WARN_UNUSED int dd_store_upload_open(dd_store *s, const char *id, dd_upload *
 /* Appends bytes (buffered write; not fsync'd until commit). */
 DD_WARN_UNUSED int dd_store_upload_write(dd_upload *u, const void *data, size_t len, dd_err *err);
 uint64_t dd_store_upload_offset(const dd_upload *u);
-/* Releases the writer (flushes; on failure the bytes written in this open are not kept). NULL-safe. */
+/* Releases the writer (flushes; on failure the bytes written in this open are not kept). NULL-safe.
+ */
 DD_WARN_UNUSED int dd_store_upload_close(dd_upload *u, dd_err *err);
 /* Finishes an upload: verifies the content against expected ("sha256:..."), fsyncs, renames into
  * blobs/ and fsyncs the directory. On DD_EMISMATCH the staging file is removed and nothing is

@@ -13,7 +13,10 @@ typedef struct dd_buf {
     size_t max; /* appends that would exceed this fail with DD_ELIMIT */
 } dd_buf;
 
-#define DD_BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+#define DD_BUF_INIT(maxlen)                                                                        \
+    {                                                                                              \
+        NULL, 0, 0, (maxlen)                                                                       \
+    }
 
 void dd_buf_init(dd_buf *b, size_t max);
 DD_WARN_UNUSED int dd_buf_append(dd_buf *b, const void *data, size_t len);

@@ -9,21 +9,36 @@
 const char *dd_strerror(int code)
 {
     switch (code) {
-    case DD_OK: return "OK";
-    case DD_ENOMEM: return "ENOMEM";
-    case DD_EINVALID: return "EINVALID";
-    case DD_ENOTFOUND: return "ENOTFOUND";
-    case DD_EIO: return "EIO";
-    case DD_EEXIST: return "EEXIST";
-    case DD_ELIMIT: return "ELIMIT";
-    case DD_EMISMATCH: return "EMISMATCH";
-    case DD_ERANGE: return "ERANGE";
-    case DD_EBUSY: return "EBUSY";
-    case DD_EDB: return "EDB";
-    case DD_EUNSUPPORTED: return "EUNSUPPORTED";
-    case DD_EDENIED: return "EDENIED";
-    case DD_ECONFLICT: return "ECONFLICT";
-    default: return "EUNKNOWN";
+    case DD_OK:
+        return "OK";
+    case DD_ENOMEM:
+        return "ENOMEM";
+    case DD_EINVALID:
+        return "EINVALID";
+    case DD_ENOTFOUND:
+        return "ENOTFOUND";
+    case DD_EIO:
+        return "EIO";
+    case DD_EEXIST:
+        return "EEXIST";
+    case DD_ELIMIT:
+        return "ELIMIT";
+    case DD_EMISMATCH:
+        return "EMISMATCH";
+    case DD_ERANGE:
+        return "ERANGE";
+    case DD_EBUSY:
+        return "EBUSY";
+    case DD_EDB:
+        return "EDB";
+    case DD_EUNSUPPORTED:
+        return "EUNSUPPORTED";
+    case DD_EDENIED:
+        return "EDENIED";
+    case DD_ECONFLICT:
+        return "ECONFLICT";
+    default:
+        return "EUNKNOWN";
     }
 }
 

@@ -13,7 +13,13 @@ typedef struct dd_err {
     char msg[DD_ERR_MSG_MAX];
 } dd_err;
 
-#define DD_ERR_INIT {0, 0, {0}}
+#define DD_ERR_INIT                                                                                \
+    {                                                                                              \
+        0, 0,                                                                                      \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /* Sets code and message (printf-style); returns code so callers can `return dd_err_set(...)`.
  * err may be NULL. */

@@ -37,11 +37,16 @@ int dd_log_level_parse(const char *s)
 static const char *level_name(dd_log_level l)
 {
     switch (l) {
-    case DD_LOG_DEBUG: return "debug";
-    case DD_LOG_INFO: return "info";
-    case DD_LOG_WARN: return "warn";
-    case DD_LOG_ERROR: return "error";
-    default: return "off";
+    case DD_LOG_DEBUG:
+        return "debug";
+    case DD_LOG_INFO:
+        return "info";
+    case DD_LOG_WARN:
+        return "warn";
+    case DD_LOG_ERROR:
+        return "error";
+    default:
+        return "off";
     }
 }
 

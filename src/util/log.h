@@ -1,6 +1,6 @@
-/* Structured logging: an event name plus key/value pairs, as text (key=value) or one JSON object per
- * line. The level is checked before any argument is evaluated. Values are escaped, so untrusted bytes
- * cannot forge lines or fields. */
+/* Structured logging: an event name plus key/value pairs, as text (key=value) or one JSON object
+ * per line. The level is checked before any argument is evaluated. Values are escaped, so untrusted
+ * bytes cannot forge lines or fields. */
 #ifndef DD_UTIL_LOG_H
 #define DD_UTIL_LOG_H
 

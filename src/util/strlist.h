@@ -11,7 +11,10 @@ typedef struct dd_strlist {
     size_t cap;
 } dd_strlist;
 
-#define DD_STRLIST_INIT {NULL, 0, 0}
+#define DD_STRLIST_INIT                                                                            \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Appends a copy of s[0..len). */
 DD_WARN_UNUSED int dd_strlist_push(dd_strlist *l, const char *s, size_t len);

@@ -1,0 +1,73 @@
+/* The HTTP server wrapper around libmicrohttpd: one thread per connection, streaming request bodies
+ * handed to the application chunk by chunk, responses from memory or from a file descriptor
+ * (sendfile), request logging, and a graceful shutdown that lets in-flight requests finish. */
+#ifndef DD_HTTP_HTTP_H
+#define DD_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <drydock/common.h>
+#include "util/err.h"
+
+typedef struct dd_http_server dd_http_server;
+typedef struct dd_http_req dd_http_req;
+
+/* Called once per request when its headers have arrived. The route either responds at once (any
+ * dd_http_respond_*) or installs body/done callbacks with dd_http_req_expect_body. */
+typedef void (*dd_http_route_fn)(dd_http_req *req, void *app);
+/* Receives the next chunk of the request body. Return 0 to go on; on failure respond (the rest of
+ * the body is then discarded and the connection closed) and return non-zero. */
+typedef int (*dd_http_body_fn)(dd_http_req *req, const char *data, size_t len);
+/* Called once the whole body was received; must respond. */
+typedef void (*dd_http_done_fn)(dd_http_req *req);
+/* Called when the request ends, however it ended (client gone, error, success). */
+typedef void (*dd_http_cleanup_fn)(dd_http_req *req);
+
+typedef struct dd_http_options {
+    const char *host;         /* numeric IPv4 or IPv6 address */
+    uint16_t port;            /* 0: pick a free port (see dd_http_server_port) */
+    size_t conn_memory_limit; /* bytes of buffer per connection (also the largest body chunk) */
+    unsigned conn_timeout_s;  /* idle connection timeout */
+    unsigned max_connections;
+    dd_http_route_fn route;
+    void *app;
+} dd_http_options;
+
+#define DD_HTTP_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        "127.0.0.1", 5000, 256 * 1024, 300, 1000, NULL, NULL                                       \
+    }
+
+DD_WARN_UNUSED int dd_http_server_start(dd_http_server **out, const dd_http_options *opts,
+                                        dd_err *err);
+uint16_t dd_http_server_port(const dd_http_server *s);
+/* Stops accepting connections, waits up to grace_ms for requests in flight to finish (new
+ * responses carry "Connection: close"), then stops the server and frees it. */
+void dd_http_server_shutdown(dd_http_server *s, int64_t grace_ms);
+/* Number of requests being processed right now. */
+unsigned dd_http_server_active(const dd_http_server *s);
+
+/* Request accessors. Strings are borrowed, valid until the request ends. */
+const char *dd_http_req_method(const dd_http_req *r);
+const char *dd_http_req_path(const dd_http_req *r); /* decoded path, without the query */
+const char *dd_http_req_header(const dd_http_req *r, const char *name); /* NULL if absent */
+const char *dd_http_req_query(const dd_http_req *r, const char *name);  /* NULL if absent */
+/* Content-Length as sent, or -1 if absent (chunked). */
+int64_t dd_http_req_content_length(const dd_http_req *r);
+void *dd_http_req_app(const dd_http_req *r);
+void dd_http_req_set_state(dd_http_req *r, void *state);
+void *dd_http_req_state(const dd_http_req *r);
+void dd_http_req_expect_body(dd_http_req *r, dd_http_body_fn body, dd_http_done_fn done,
+                             dd_http_cleanup_fn cleanup);
+int dd_http_req_responded(const dd_http_req *r);
+
+/* Responses: exactly one per request. Headers added with dd_http_resp_header apply to it. */
+DD_WARN_UNUSED int dd_http_respond_buf(dd_http_req *r, unsigned status, const char *content_type,
+                                       const void *data, size_t len);
+/* Serves len bytes of fd from offset (sendfile); takes ownership of fd. */
+DD_WARN_UNUSED int dd_http_respond_fd(dd_http_req *r, unsigned status, const char *content_type,
+                                      int fd, uint64_t offset, uint64_t len);
+/* Adds a response header; call after dd_http_respond_*. */
+void dd_http_resp_header(dd_http_req *r, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,79 @@
+"""Builds a small but real OCI image layout (gzip layers, whiteout, nested dirs) with Python's
+standard library, for tests that run where ../shared/images is absent (a user's fresh clone)."""
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+
+
+def _blob(layout, data):
+    d = hashlib.sha256(data).hexdigest()
+    path = os.path.join(layout, "blobs", "sha256", d)
+    if not os.path.exists(path):
+        with open(path, "wb") as f:
+            f.write(data)
+    return "sha256:" + d
+
+
+def _tar(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, content in files:
+            info = tarfile.TarInfo(name)
+            info.mtime = 1700000000
+            if content is None:
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tf.addfile(info)
+            else:
+                info.size = len(content)
+                info.mode = 0o644
+                tf.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+def build(layout, tag="small", size=200000, seed=b"drydock"):
+    """Writes an OCI layout at `layout` holding one image under `tag`; returns its manifest digest."""
+    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    noise = b""
+    h = seed
+    while len(noise) < size:
+        h = hashlib.sha256(h).digest()
+        noise += h
+    layers = [
+        _tar([("etc", None), ("etc/os-release", b'ID=drydock-test\nVERSION_ID="1"\n'),
+              ("etc/motd", b"hello\n"), ("data", None), ("data/noise.bin", noise[:size])]),
+        _tar([("etc", None), ("etc/.wh.motd", b""), ("app", None),
+              ("app/package.json", b'{"name":"app","version":"1.0.0"}\n')]),
+    ]
+    descs, diff_ids = [], []
+    for raw in layers:
+        gz = gzip.compress(raw, mtime=0)
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                      "digest": _blob(layout, gz), "size": len(gz)})
+        diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Cmd": ["/bin/sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    manifest = json.dumps({"schemaVersion": 2,
+                           "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": _blob(layout, config), "size": len(config)},
+                           "layers": descs}).encode()
+    md = _blob(layout, manifest)
+    index_path = os.path.join(layout, "index.json")
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+             "manifests": []}
+    if os.path.exists(index_path):
+        with open(index_path) as f:
+            index = json.load(f)
+    index["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                               "digest": md, "size": len(manifest),
+                               "annotations": {"org.opencontainers.image.ref.name": tag}})
+    with open(index_path, "w") as f:
+        json.dump(index, f)
+    return md
