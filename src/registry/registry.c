@@ -2,6 +2,7 @@
  * manifests, tags, catalog and referrers, errors in the spec's JSON form. */
 #include "registry/registry.h"
 #include "image/manifest.h"
+#include "http/range.h"
 #include "image/reference.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -359,45 +360,6 @@ static void handle_tags(dd_registry *reg, dd_http_req *req, const char *name)
 
 /* ---- blobs -------------------------------------------------------------------------------- */
 
-/* Parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range against size. Returns 0 with the
- * inclusive range, 1 when there is no usable Range header, -1 when unsatisfiable. */
-static int parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *end)
-{
-    if (h == NULL || strncmp(h, "bytes=", 6) != 0)
-        return 1;
-    const char *p = h + 6;
-    uint64_t a = 0, b = 0;
-    int have_a = 0, have_b = 0;
-    for (; *p >= '0' && *p <= '9'; p++, have_a = 1) {
-        if (a > (UINT64_MAX - 9) / 10)
-            return -1;
-        a = a * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p++ != '-')
-        return 1;
-    for (; *p >= '0' && *p <= '9'; p++, have_b = 1) {
-        if (b > (UINT64_MAX - 9) / 10)
-            return -1;
-        b = b * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p != '\0') /* several ranges or junk: serve the whole blob */
-        return 1;
-    if (!have_a && !have_b)
-        return 1;
-    if (!have_a) { /* suffix */
-        if (b == 0 || size == 0)
-            return -1;
-        *start = b >= size ? 0 : size - b;
-        *end = size - 1;
-        return 0;
-    }
-    if (a >= size || (have_b && b < a))
-        return -1;
-    *start = a;
-    *end = (!have_b || b >= size) ? size - 1 : b;
-    return 0;
-}
-
 static void handle_blob(dd_registry *reg, dd_http_req *req, const char *name, const char *digest)
 {
     dd_err err = DD_ERR_INIT;
@@ -432,17 +394,19 @@ static void handle_blob(dd_registry *reg, dd_http_req *req, const char *name, co
         return;
     }
     uint64_t start = 0, end = size ? size - 1 : 0;
-    int pr = parse_range(dd_http_req_header(req, "Range"), size, &start, &end);
+    const char *rh = dd_http_req_header(req, "Range");
+    dd_range_result pr = dd_http_parse_range(rh, rh ? strlen(rh) : 0, size, &start, &end);
     char cr[96];
-    if (pr < 0) {
+    if (pr == DD_RANGE_UNSATISFIABLE) {
         close(fd);
         respond_error(req, 416, "BLOB_UNKNOWN", "requested range not satisfiable", NULL);
         snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
         dd_http_resp_header(req, "Content-Range", cr);
         return;
     }
-    uint64_t len = pr == 0 ? end - start + 1 : size;
-    rc = dd_http_respond_fd(req, pr == 0 ? 206 : 200, "application/octet-stream", fd, start, len);
+    uint64_t len = pr == DD_RANGE_OK ? end - start + 1 : size;
+    rc = dd_http_respond_fd(req, pr == DD_RANGE_OK ? 206 : 200, "application/octet-stream", fd,
+                            start, len);
     if (rc != 0) {
         respond_internal(req, rc, NULL);
         return;
@@ -453,7 +417,7 @@ static void handle_blob(dd_registry *reg, dd_http_req *req, const char *name, co
     char etag[DD_DIGEST_STR_MAX + 2];
     snprintf(etag, sizeof(etag), "\"%s\"", digest);
     dd_http_resp_header(req, "ETag", etag);
-    if (pr == 0) {
+    if (pr == DD_RANGE_OK) {
         snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)start,
                  (unsigned long long)end, (unsigned long long)size);
         dd_http_resp_header(req, "Content-Range", cr);
@@ -591,33 +555,6 @@ static void upload_done(dd_http_req *req)
     upload_commit(req, u);
 }
 
-/* Parses "start-end" (inclusive; an optional "bytes " prefix is tolerated). */
-static int parse_content_range(const char *h, uint64_t *start, uint64_t *end)
-{
-    uint64_t v[2] = {0, 0};
-    const char *p = h;
-    if (strncmp(p, "bytes ", 6) == 0)
-        p += 6;
-    for (int i = 0; i < 2; i++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (v[i] > (UINT64_MAX - 9) / 10)
-                return -1;
-            v[i] = v[i] * 10 + (uint64_t)(*p - '0');
-        }
-        if (i == 0 && *p++ != '-')
-            return -1;
-    }
-    if (*p != '\0' && *p != '/')
-        return -1;
-    if (v[1] < v[0])
-        return -1;
-    *start = v[0];
-    *end = v[1];
-    return 0;
-}
-
 /* Opens the upload for writing and checks Content-Range; responds on failure. */
 static int upload_begin(dd_http_req *req, upload_ctx *u)
 {
@@ -641,7 +578,7 @@ static int upload_begin(dd_http_req *req, upload_ctx *u)
     const char *cr = dd_http_req_header(req, "Content-Range");
     if (cr != NULL) {
         uint64_t a, b;
-        if (parse_content_range(cr, &a, &b) != 0 || a != u->start ||
+        if (dd_http_parse_content_range(cr, strlen(cr), &a, &b) != 0 || a != u->start ||
             (u->expect_len >= 0 && (uint64_t)u->expect_len != b - a + 1)) {
             respond_error(req, 416, "BLOB_UPLOAD_INVALID",
                           "content range does not continue the upload", cr);

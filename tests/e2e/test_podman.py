@@ -25,8 +25,9 @@ def main():
         print("podman e2e needs root (vfs storage in a private root): 0 passed, 0 failed, 1 skipped")
         raise SystemExit(0)
     work = tempfile.mkdtemp(prefix="dd-podman-", dir=SCRATCH)
-    base = ["podman", "--root", os.path.join(work, "root"), "--runroot",
-            os.path.join(work, "run"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+    runroot = tempfile.mkdtemp(prefix="ddpm-", dir="/tmp")  # podman caps its length at 50
+    base = ["podman", "--root", os.path.join(work, "root"), "--runroot", runroot,
+            "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
             "--events-backend", "none"]
 
     def podman(*args):
@@ -64,6 +65,7 @@ def main():
         t.eq(got, image_id, "image ID after round trip")
         t.eq(s.stop(), 0, "graceful stop")
     shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(runroot, ignore_errors=True)
     t.done()
 
 
