@@ -32,7 +32,7 @@ static const char serve_usage[] =
     "      --set KEY=VALUE      set any configuration key (repeatable)\n"
     "  -h, --help               show this help\n"
     "\n"
-    "Flags override the configuration file. Configuration keys:\n";
+    "Flags override the configuration file. Configuration keys, with their defaults:\n";
 
 static const struct option serve_opts[] = {{"listen", required_argument, NULL, 'l'},
                                            {"data", required_argument, NULL, 'd'},
@@ -48,7 +48,7 @@ static void print_usage(FILE *out)
     fputs(serve_usage, out);
     for (size_t i = 0; i < dd_registry_config_n; i++) {
         const dd_config_entry *e = &dd_registry_config_table[i];
-        fprintf(out, "  %-18s %s (default %s)\n", e->name, e->help, e->def);
+        fprintf(out, "  %s = %s\n      %s\n", e->name, e->def, e->help);
     }
 }
 
