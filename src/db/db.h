@@ -1,5 +1,12 @@
-/* Metadata store: repositories, blob links, manifests, tags, referrers and upload sessions. SQLite
- * (sqlite.c, WAL mode) is the embedded default; PostgreSQL can implement the same functions later.
+/* Metadata store: repositories, blob links, manifests, tags, referrers and upload sessions.
+ *
+ * Backends: a dd_db is one backend behind a table of operations (internal.h, private to this
+ * module); every function below dispatches through that table (db.c), so callers never depend on a
+ * backend. SQLite (sqlite.c, WAL mode) is the embedded default; PostgreSQL can be added later as
+ * another backend without the registry changing. Open a database with dd_db_open (backend chosen
+ * by the location) or a backend's own constructor (dd_db_open_sqlite). Every backend keeps the
+ * contracts documented here.
+ *
  * Every mutating call is one transaction: it happens whole or not at all. Thread-safe: each call
  * takes a connection from a small pool (or serialises on one), with a busy timeout.
  *
@@ -17,9 +24,20 @@
 
 typedef struct dd_db dd_db;
 
-/* Opens or creates the database at path (schema created or migrated; WAL; synchronous=FULL so an
- * acknowledged commit survives power loss). */
+/* Opens the database named by url, choosing the backend from it:
+ *   a plain path ("/var/lib/drydock/meta.db")   -> SQLite database at that path
+ *   sqlite:PATH or sqlite://PATH                -> SQLite database at PATH (sqlite:///abs/x.db is
+ *                                                  /abs/x.db; PATH is taken literally)
+ * A string that starts with "<scheme>:" is a URL; write a relative path containing ':' as ./x:y.
+ * postgres:// and postgresql:// (and any other scheme) are refused with DD_EUNSUPPORTED: those
+ * backends are not built in yet. An empty location or sqlite: without a path is DD_EINVALID.
+ * Error messages never repeat the URL (it may carry a password). Close with dd_db_close. */
+DD_WARN_UNUSED int dd_db_open(dd_db **out, const char *url, dd_err *err);
+
+/* Opens or creates the SQLite database at path (schema created or migrated; WAL; synchronous=FULL
+ * so an acknowledged commit survives power loss). */
 DD_WARN_UNUSED int dd_db_open_sqlite(dd_db **out, const char *path, dd_err *err);
+/* Closes a database of any backend; NULL-safe. */
 void dd_db_close(dd_db *db);
 
 /* Repositories exist once something was pushed to them. */

@@ -1,8 +1,9 @@
-/* SQLite backend of the metadata store (db.h): schema and migrations, a small pool of WAL-mode
- * connections with cached prepared statements, and every dd_db_* operation. Write transactions use
- * BEGIN IMMEDIATE so concurrent writers wait on the busy timeout instead of failing on upgrade;
- * single-statement writes run in autocommit, which takes the write lock up front the same way. */
-#include "db/db.h"
+/* SQLite backend of the metadata store (its dd_db_ops, see internal.h): schema and migrations, a
+ * small pool of WAL-mode connections with cached prepared statements, and every operation. Write
+ * transactions use BEGIN IMMEDIATE so concurrent writers wait on the busy timeout instead of
+ * failing on upgrade; single-statement writes run in autocommit, which takes the write lock up
+ * front the same way. */
+#include "db/internal.h"
 #include "util/alloc.h"
 
 #include <errno.h>
@@ -147,14 +148,15 @@ typedef struct conn {
     const char *op; /* the dd_db_* call using the connection, for error messages */
 } conn;
 
-struct dd_db {
+typedef struct sqlite_db {
+    dd_db base;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     conn conns[POOL_SIZE];
     conn *idle[POOL_SIZE];
     size_t n_idle;
     bool sync_ready; /* mu and cv were initialised */
-};
+} sqlite_db;
 
 /* Maps a SQLite result code to a DD_E* code with sqlite3_errmsg as the detail. */
 DD_WARN_UNUSED static int fail(conn *c, int rc, dd_err *err)
@@ -265,8 +267,10 @@ static void strlist_truncate(dd_strlist *l, size_t n)
         dd_free(l->items[--l->n]);
 }
 
-static conn *borrow(dd_db *db, const char *op)
+/* Takes an idle connection (waiting for one), labelled with the public operation for messages. */
+static conn *borrow(dd_db *base, const char *op)
 {
+    sqlite_db *db = (sqlite_db *)base;
     pthread_mutex_lock(&db->mu);
     while (db->n_idle == 0)
         pthread_cond_wait(&db->cv, &db->mu);
@@ -275,12 +279,12 @@ static conn *borrow(dd_db *db, const char *op)
     c->op = op;
     return c;
 }
-#define BORROW(db) borrow((db), __func__)
 
 /* Resets the connection's statements, rolls back a transaction left open by a failed call, and
  * returns the connection to the pool. */
-static void release(dd_db *db, conn *c)
+static void release(dd_db *base, conn *c)
 {
+    sqlite_db *db = (sqlite_db *)base;
     for (int i = 0; i < ST_COUNT; i++)
         if (c->st[i] != NULL)
             sqlite3_reset(c->st[i]);
@@ -382,9 +386,24 @@ static void conn_close(conn *c)
     memset(c, 0, sizeof(*c));
 }
 
+static const dd_db_ops SQLITE_OPS;
+
+static void sq_free(sqlite_db *db)
+{
+    if (db == NULL)
+        return;
+    for (size_t i = 0; i < POOL_SIZE; i++)
+        conn_close(&db->conns[i]);
+    if (db->sync_ready) {
+        pthread_cond_destroy(&db->cv);
+        pthread_mutex_destroy(&db->mu);
+    }
+    dd_free(db);
+}
+
 int dd_db_open_sqlite(dd_db **out, const char *path, dd_err *err)
 {
-    dd_db *db = dd_calloc(1, sizeof(*db));
+    sqlite_db *db = dd_calloc(1, sizeof(*db));
     int ret;
 
     *out = NULL;
@@ -392,6 +411,7 @@ int dd_db_open_sqlite(dd_db **out, const char *path, dd_err *err)
         ret = dd_err_set(err, DD_ENOMEM, "db: out of memory");
         goto out;
     }
+    db->base.ops = &SQLITE_OPS;
     if ((ret = pthread_mutex_init(&db->mu, NULL)) != 0) {
         ret = dd_err_errno(err, ret, "pthread_mutex_init");
         goto out;
@@ -411,24 +431,16 @@ int dd_db_open_sqlite(dd_db **out, const char *path, dd_err *err)
         db->conns[i].op = NULL;
         db->idle[db->n_idle++] = &db->conns[i];
     }
-    *out = db;
+    *out = &db->base;
     db = NULL;
 out:
-    dd_db_close(db);
+    sq_free(db);
     return ret;
 }
 
-void dd_db_close(dd_db *db)
+static void sq_close(dd_db *base)
 {
-    if (db == NULL)
-        return;
-    for (size_t i = 0; i < POOL_SIZE; i++)
-        conn_close(&db->conns[i]);
-    if (db->sync_ready) {
-        pthread_cond_destroy(&db->cv);
-        pthread_mutex_destroy(&db->mu);
-    }
-    dd_free(db);
+    sq_free((sqlite_db *)base);
 }
 
 /* Looks a repository up: 0 with its id, or DD_ENOTFOUND. */
@@ -493,18 +505,18 @@ DD_WARN_UNUSED static int list_names(conn *c, sqlite3_stmt *st, dd_strlist *out,
     return ret;
 }
 
-int dd_db_repo_exists(dd_db *db, const char *repo, dd_err *err)
+static int sq_repo_exists(dd_db *db, const char *repo, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_repo_exists");
     int64_t id;
     int ret = repo_id(c, repo, &id, err);
     release(db, c);
     return ret;
 }
 
-int dd_db_repo_list(dd_db *db, const char *last, size_t n, dd_strlist *out, dd_err *err)
+static int sq_repo_list(dd_db *db, const char *last, size_t n, dd_strlist *out, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_repo_list");
     sqlite3_stmt *st;
     int ret = prep(c, ST_REPO_LIST, &st, err, "ti", last != NULL ? last : "", clamp_limit(n));
     if (ret == 0)
@@ -513,12 +525,12 @@ int dd_db_repo_list(dd_db *db, const char *last, size_t n, dd_strlist *out, dd_e
     return ret;
 }
 
-int dd_db_blob_link(dd_db *db, const char *repo, const char *digest, uint64_t size, int64_t now_ms,
-                    dd_err *err)
+static int sq_blob_link(dd_db *db, const char *repo, const char *digest, uint64_t size,
+                        int64_t now_ms, dd_err *err)
 {
     int ret;
     int64_t id;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_blob_link");
 
     if ((ret = check_size(size, err)) != 0 || (ret = tx_begin(c, err)) != 0)
         goto out;
@@ -531,9 +543,10 @@ out:
     return ret;
 }
 
-int dd_db_blob_get(dd_db *db, const char *repo, const char *digest, uint64_t *size_out, dd_err *err)
+static int sq_blob_get(dd_db *db, const char *repo, const char *digest, uint64_t *size_out,
+                       dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_blob_get");
     sqlite3_stmt *st;
     int ret = prep(c, ST_BLOB_GET, &st, err, "tt", repo, digest);
     if (ret == 0 && (ret = step(c, st, err)) == 1) {
@@ -546,9 +559,9 @@ int dd_db_blob_get(dd_db *db, const char *repo, const char *digest, uint64_t *si
     return ret;
 }
 
-int dd_db_blob_unlink(dd_db *db, const char *repo, const char *digest, dd_err *err)
+static int sq_blob_unlink(dd_db *db, const char *repo, const char *digest, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_blob_unlink");
     sqlite3_stmt *st;
     int changes = 0;
     int ret = prep(c, ST_LINK_DELETE, &st, err, "tt", repo, digest);
@@ -570,12 +583,12 @@ DD_WARN_UNUSED static int check_ref(conn *c, int64_t repo, const dd_db_ref *ref,
     return ret < 0 ? ret : 0;
 }
 
-int dd_db_manifest_put(dd_db *db, const dd_db_manifest_in *m, dd_err *err)
+static int sq_manifest_put(dd_db *db, const dd_db_manifest_in *m, dd_err *err)
 {
     int ret;
     int64_t id;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_manifest_put");
 
     if ((ret = check_size(m->size, err)) != 0 || (ret = tx_begin(c, err)) != 0)
         goto out;
@@ -613,18 +626,6 @@ out:
     return ret;
 }
 
-void dd_db_manifest_free(dd_db_manifest *m)
-{
-    if (m == NULL)
-        return;
-    dd_free(m->digest);
-    dd_free(m->media_type);
-    dd_free(m->artifact_type);
-    dd_free(m->subject);
-    dd_free(m->annotations_json);
-    memset(m, 0, sizeof(*m));
-}
-
 /* Fills out from a row of MANIFEST_COLS. */
 DD_WARN_UNUSED static int read_manifest(conn *c, sqlite3_stmt *st, dd_db_manifest *out, dd_err *err)
 {
@@ -641,10 +642,10 @@ DD_WARN_UNUSED static int read_manifest(conn *c, sqlite3_stmt *st, dd_db_manifes
     return 0;
 }
 
-int dd_db_manifest_get(dd_db *db, const char *repo, const char *digest, dd_db_manifest *out,
-                       dd_err *err)
+static int sq_manifest_get(dd_db *db, const char *repo, const char *digest, dd_db_manifest *out,
+                           dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_manifest_get");
     sqlite3_stmt *st;
     int ret = prep(c, ST_MANIFEST_GET, &st, err, "tt", repo, digest);
     memset(out, 0, sizeof(*out));
@@ -656,13 +657,13 @@ int dd_db_manifest_get(dd_db *db, const char *repo, const char *digest, dd_db_ma
     return ret;
 }
 
-int dd_db_manifest_record_pull(dd_db *db, const char *repo, const char *digest, int64_t now_ms,
-                               int64_t granularity_ms, dd_err *err)
+static int sq_manifest_record_pull(dd_db *db, const char *repo, const char *digest, int64_t now_ms,
+                                   int64_t granularity_ms, dd_err *err)
 {
     int ret;
     int64_t last, diff;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_manifest_record_pull");
 
     /* Read first, without the write lock, so a hot manifest costs no write. */
     if ((ret = prep(c, ST_PULL_GET, &st, err, "tt", repo, digest)) != 0 ||
@@ -688,12 +689,12 @@ out:
     return ret;
 }
 
-int dd_db_manifest_delete(dd_db *db, const char *repo, const char *digest, dd_err *err)
+static int sq_manifest_delete(dd_db *db, const char *repo, const char *digest, dd_err *err)
 {
     int ret, changes = 0;
     int64_t id;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_manifest_delete");
 
     if ((ret = tx_begin(c, err)) != 0 || (ret = repo_id(c, repo, &id, err)) != 0)
         goto out;
@@ -716,10 +717,10 @@ out:
     return ret;
 }
 
-int dd_db_tag_get(dd_db *db, const char *repo, const char *tag, char *digest_out,
-                  size_t digest_out_len, dd_err *err)
+static int sq_tag_get(dd_db *db, const char *repo, const char *tag, char *digest_out,
+                      size_t digest_out_len, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_tag_get");
     sqlite3_stmt *st;
     int ret = prep(c, ST_TAG_GET, &st, err, "tt", repo, tag);
     if (ret == 0 && (ret = step(c, st, err)) == 1) {
@@ -740,12 +741,12 @@ int dd_db_tag_get(dd_db *db, const char *repo, const char *tag, char *digest_out
     return ret;
 }
 
-int dd_db_tag_list(dd_db *db, const char *repo, const char *last, size_t n, dd_strlist *out,
-                   dd_err *err)
+static int sq_tag_list(dd_db *db, const char *repo, const char *last, size_t n, dd_strlist *out,
+                       dd_err *err)
 {
     int64_t id;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_tag_list");
     /* Repositories are never deleted, so the id stays valid between the two statements. */
     int ret = repo_id(c, repo, &id, err);
     if (ret == 0 && (ret = prep(c, ST_TAG_LIST, &st, err, "iti", id, last != NULL ? last : "",
@@ -755,9 +756,9 @@ int dd_db_tag_list(dd_db *db, const char *repo, const char *last, size_t n, dd_s
     return ret;
 }
 
-int dd_db_tag_delete(dd_db *db, const char *repo, const char *tag, dd_err *err)
+static int sq_tag_delete(dd_db *db, const char *repo, const char *tag, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_tag_delete");
     sqlite3_stmt *st;
     int changes = 0;
     int ret = prep(c, ST_TAG_DELETE, &st, err, "tt", repo, tag);
@@ -767,13 +768,13 @@ int dd_db_tag_delete(dd_db *db, const char *repo, const char *tag, dd_err *err)
     return ret;
 }
 
-int dd_db_referrers(dd_db *db, const char *repo, const char *subject, const char *artifact_type,
-                    dd_db_manifest **out, size_t *n_out, dd_err *err)
+static int sq_referrers(dd_db *db, const char *repo, const char *subject, const char *artifact_type,
+                        dd_db_manifest **out, size_t *n_out, dd_err *err)
 {
     dd_db_manifest *arr = NULL, *grown;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_referrers");
     int ret = prep(c, ST_REFERRERS, &st, err, "ttt", repo, subject, artifact_type);
 
     *out = NULL;
@@ -804,9 +805,10 @@ int dd_db_referrers(dd_db *db, const char *repo, const char *subject, const char
     return ret;
 }
 
-int dd_db_upload_create(dd_db *db, const char *id, const char *repo, int64_t now_ms, dd_err *err)
+static int sq_upload_create(dd_db *db, const char *id, const char *repo, int64_t now_ms,
+                            dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_upload_create");
     sqlite3_stmt *st;
     int changes = 0;
     int ret = prep(c, ST_UPLOAD_INSERT, &st, err, "tti", id, repo, now_ms);
@@ -816,9 +818,9 @@ int dd_db_upload_create(dd_db *db, const char *id, const char *repo, int64_t now
     return ret;
 }
 
-int dd_db_upload_get(dd_db *db, const char *id, const char *repo, dd_err *err)
+static int sq_upload_get(dd_db *db, const char *id, const char *repo, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_upload_get");
     sqlite3_stmt *st;
     int ret = prep(c, ST_UPLOAD_GET, &st, err, "tt", id, repo);
     if (ret == 0 && (ret = step(c, st, err)) == 0)
@@ -827,9 +829,9 @@ int dd_db_upload_get(dd_db *db, const char *id, const char *repo, dd_err *err)
     return ret < 0 ? ret : 0;
 }
 
-int dd_db_upload_touch(dd_db *db, const char *id, int64_t now_ms, dd_err *err)
+static int sq_upload_touch(dd_db *db, const char *id, int64_t now_ms, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_upload_touch");
     sqlite3_stmt *st;
     int changes = 0;
     int ret = prep(c, ST_UPLOAD_TOUCH, &st, err, "it", now_ms, id);
@@ -839,9 +841,9 @@ int dd_db_upload_touch(dd_db *db, const char *id, int64_t now_ms, dd_err *err)
     return ret;
 }
 
-int dd_db_upload_delete(dd_db *db, const char *id, dd_err *err)
+static int sq_upload_delete(dd_db *db, const char *id, dd_err *err)
 {
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_upload_delete");
     sqlite3_stmt *st;
     int changes = 0;
     int ret = prep(c, ST_UPLOAD_DELETE, &st, err, "t", id);
@@ -851,13 +853,13 @@ int dd_db_upload_delete(dd_db *db, const char *id, dd_err *err)
     return ret;
 }
 
-int dd_db_upload_finish(dd_db *db, const char *id, const char *repo, const char *digest,
-                        uint64_t size, int64_t now_ms, dd_err *err)
+static int sq_upload_finish(dd_db *db, const char *id, const char *repo, const char *digest,
+                            uint64_t size, int64_t now_ms, dd_err *err)
 {
     int ret, changes = 0;
     int64_t rid;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_upload_finish");
 
     if ((ret = check_size(size, err)) != 0 || (ret = tx_begin(c, err)) != 0)
         goto out;
@@ -877,12 +879,12 @@ out:
     return ret;
 }
 
-int dd_db_upload_sweep(dd_db *db, int64_t cutoff_ms, dd_strlist *ids_out, dd_err *err)
+static int sq_upload_sweep(dd_db *db, int64_t cutoff_ms, dd_strlist *ids_out, dd_err *err)
 {
     int ret;
     size_t n0 = ids_out->n;
     sqlite3_stmt *st;
-    conn *c = BORROW(db);
+    conn *c = borrow(db, "dd_db_upload_sweep");
 
     if ((ret = tx_begin(c, err)) != 0)
         goto out;
@@ -899,3 +901,26 @@ out:
     release(db, c);
     return ret;
 }
+
+static const dd_db_ops SQLITE_OPS = {
+    .close = sq_close,
+    .repo_exists = sq_repo_exists,
+    .repo_list = sq_repo_list,
+    .blob_link = sq_blob_link,
+    .blob_get = sq_blob_get,
+    .blob_unlink = sq_blob_unlink,
+    .manifest_put = sq_manifest_put,
+    .manifest_get = sq_manifest_get,
+    .manifest_record_pull = sq_manifest_record_pull,
+    .manifest_delete = sq_manifest_delete,
+    .tag_get = sq_tag_get,
+    .tag_list = sq_tag_list,
+    .tag_delete = sq_tag_delete,
+    .referrers = sq_referrers,
+    .upload_create = sq_upload_create,
+    .upload_get = sq_upload_get,
+    .upload_touch = sq_upload_touch,
+    .upload_delete = sq_upload_delete,
+    .upload_finish = sq_upload_finish,
+    .upload_sweep = sq_upload_sweep,
+};

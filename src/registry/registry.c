@@ -74,9 +74,9 @@ int dd_registry_open(dd_registry **out, const dd_registry_config *cfg, const dd_
     }
     r->cfg = cfg;
     r->clock = clock;
-    rc = dd_store_fs_open(&r->store, cfg->data, err);
+    rc = dd_store_open(&r->store, cfg->data, err);
     if (rc == 0)
-        rc = dd_db_open_sqlite(&r->db, dbpath, err);
+        rc = dd_db_open(&r->db, dbpath, err);
     if (rc != 0)
         goto out;
     *out = r;

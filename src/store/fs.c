@@ -1,9 +1,10 @@
-/* Filesystem blob store: content-addressed blobs under root/blobs/sha256/<2 hex>/<64 hex> and
- * append-only upload staging files under root/uploads/<uuid>. A mutex-protected table keeps each
- * upload's running SHA-256 between opens, so a commit does not re-read the file. A blob becomes
- * visible only through rename() of a verified, fsync'd file in root/uploads/ (same filesystem),
- * followed by an fsync of the blob's directory. */
-#include "store/store.h"
+/* Filesystem backend of the blob store (its dd_store_ops, see internal.h): content-addressed blobs
+ * under root/blobs/sha256/<2 hex>/<64 hex> and append-only upload staging files under
+ * root/uploads/<uuid>. A mutex-protected table keeps each upload's running SHA-256 between opens,
+ * so a commit does not re-read the file. A blob becomes visible only through rename() of a
+ * verified, fsync'd file in root/uploads/ (same filesystem), followed by an fsync of the blob's
+ * directory. */
+#include "store/internal.h"
 #include "util/alloc.h"
 #include "util/limits.h"
 
@@ -34,16 +35,17 @@ struct entry {
     bool busy; /* a writer or a commit holds the upload */
 };
 
-struct dd_store {
+typedef struct fs_store {
+    dd_store base;
     int sha_fd; /* root/blobs/sha256 */
     int up_fd;  /* root/uploads */
     bool lock_ok;
     pthread_mutex_t lock; /* guards entries */
     struct entry *entries;
-};
+} fs_store;
 
-struct dd_upload {
-    dd_store *s;
+typedef struct fs_upload {
+    dd_upload base; /* base.store is the fs_store */
     char id[DD_UPLOAD_ID_MAX];
     int fd;
     dd_hasher *h;       /* covers `offset` bytes, including buffered ones */
@@ -53,7 +55,7 @@ struct dd_upload {
     uint8_t *buf;
     size_t buf_len;
     int failed; /* first error of a write; the open's bytes are then discarded */
-};
+} fs_upload;
 
 static bool is_hex(char c)
 {
@@ -203,7 +205,7 @@ out:
     return rc;
 }
 
-static struct entry **find_slot(dd_store *s, const char *id)
+static struct entry **find_slot(fs_store *s, const char *id)
 {
     struct entry **p = &s->entries;
     while (*p != NULL && strcmp((*p)->id, id) != 0)
@@ -222,7 +224,7 @@ static void drop_slot(struct entry **p)
 }
 
 /* Marks an upload busy (one writer or committer at a time) and hands over its cached hash state. */
-static int claim(dd_store *s, const char *id, dd_hasher **h_out, uint64_t *hashed_out, dd_err *err)
+static int claim(fs_store *s, const char *id, dd_hasher **h_out, uint64_t *hashed_out, dd_err *err)
 {
     int rc = 0;
     pthread_mutex_lock(&s->lock);
@@ -248,7 +250,7 @@ out:
 
 /* Ends a claim, taking h: keeps it (covering `hashed` bytes; NULL = unknown) for the next open, or
  * forgets the upload entirely. */
-static void release(dd_store *s, const char *id, dd_hasher *h, uint64_t hashed, bool forget)
+static void release(fs_store *s, const char *id, dd_hasher *h, uint64_t hashed, bool forget)
 {
     pthread_mutex_lock(&s->lock);
     struct entry **p = find_slot(s, id);
@@ -277,9 +279,26 @@ static int mkdir_open(int parent, const char *name, int *fd_out, dd_err *err)
     return 0;
 }
 
+static const dd_store_ops FS_OPS;
+
+static void fs_free(fs_store *s)
+{
+    if (s == NULL)
+        return;
+    while (s->entries != NULL)
+        drop_slot(&s->entries);
+    if (s->sha_fd >= 0)
+        close(s->sha_fd);
+    if (s->up_fd >= 0)
+        close(s->up_fd);
+    if (s->lock_ok)
+        pthread_mutex_destroy(&s->lock);
+    dd_free(s);
+}
+
 int dd_store_fs_open(dd_store **out, const char *root, dd_err *err)
 {
-    dd_store *s = NULL;
+    fs_store *s = NULL;
     int root_fd = -1, blobs_fd = -1, parent_fd = -1, rc = 0;
     bool created = false;
     *out = NULL;
@@ -287,6 +306,7 @@ int dd_store_fs_open(dd_store **out, const char *root, dd_err *err)
         rc = dd_err_set(err, DD_ENOMEM, "out of memory");
         goto out;
     }
+    s->base.ops = &FS_OPS;
     s->sha_fd = s->up_fd = -1;
     if (pthread_mutex_init(&s->lock, NULL) != 0) {
         rc = dd_err_set(err, DD_ENOMEM, "cannot create store mutex");
@@ -327,7 +347,7 @@ int dd_store_fs_open(dd_store **out, const char *root, dd_err *err)
         rc = dd_err_errno(err, errno, "fsync blob directory");
         goto out;
     }
-    *out = s;
+    *out = &s->base;
     s = NULL;
 out:
     if (root_fd >= 0)
@@ -336,36 +356,19 @@ out:
         close(blobs_fd);
     if (parent_fd >= 0)
         close(parent_fd);
-    dd_store_close(s);
+    fs_free(s);
     return rc;
 }
 
-void dd_store_close(dd_store *s)
+static void fs_close(dd_store *base)
 {
-    if (s == NULL)
-        return;
-    while (s->entries != NULL)
-        drop_slot(&s->entries);
-    if (s->sha_fd >= 0)
-        close(s->sha_fd);
-    if (s->up_fd >= 0)
-        close(s->up_fd);
-    if (s->lock_ok)
-        pthread_mutex_destroy(&s->lock);
-    dd_free(s);
+    fs_free((fs_store *)base);
 }
 
-int dd_store_stat_blob(dd_store *s, const char *digest, uint64_t *size_out, dd_err *err)
+static int fs_open_blob(dd_store *base, const char *digest, int *fd_out, uint64_t *size_out,
+                        dd_err *err)
 {
-    int fd = -1, rc = dd_store_open_blob(s, digest, &fd, size_out, err);
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
-int dd_store_open_blob(dd_store *s, const char *digest, int *fd_out, uint64_t *size_out,
-                       dd_err *err)
-{
+    fs_store *s = (fs_store *)base;
     char rel[BLOB_REL_MAX], sub[3];
     int rc = check_digest(digest, err);
     *fd_out = -1;
@@ -377,8 +380,16 @@ out:
     return rc;
 }
 
-int dd_store_read_blob(dd_store *s, const char *digest, size_t max, uint8_t **data_out,
-                       size_t *len_out, dd_err *err)
+static int fs_stat_blob(dd_store *base, const char *digest, uint64_t *size_out, dd_err *err)
+{
+    int fd = -1, rc = fs_open_blob(base, digest, &fd, size_out, err);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static int fs_read_blob(dd_store *base, const char *digest, size_t max, uint8_t **data_out,
+                        size_t *len_out, dd_err *err)
 {
     uint8_t *data = NULL;
     uint64_t size = 0;
@@ -386,7 +397,7 @@ int dd_store_read_blob(dd_store *s, const char *digest, size_t max, uint8_t **da
     int fd = -1, rc;
     *data_out = NULL;
     *len_out = 0;
-    if ((rc = dd_store_open_blob(s, digest, &fd, &size, err)) != 0)
+    if ((rc = fs_open_blob(base, digest, &fd, &size, err)) != 0)
         goto out;
     if (size > max) {
         rc = dd_err_set(err, DD_ELIMIT, "blob of %llu bytes exceeds %zu", (unsigned long long)size,
@@ -420,7 +431,7 @@ out:
 
 /* Makes the fully written file uploads/<name> (open as fd) a visible blob: fsync it, rename it into
  * place and fsync both directories. *moved tells whether the rename happened. */
-static int publish(dd_store *s, int fd, const char *name, const char *digest, bool *moved,
+static int publish(fs_store *s, int fd, const char *name, const char *digest, bool *moved,
                    dd_err *err)
 {
     char rel[BLOB_REL_MAX], sub[3];
@@ -445,9 +456,10 @@ out:
     return rc;
 }
 
-int dd_store_put_blob(dd_store *s, const void *data, size_t len, const char *expected,
-                      char digest_out[DD_DIGEST_STR_MAX], dd_err *err)
+static int fs_put_blob(dd_store *base, const void *data, size_t len, const char *expected,
+                       char digest_out[DD_DIGEST_STR_MAX], dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     char tmp[TMP_PREFIX_LEN + DD_UPLOAD_ID_MAX];
     uint64_t size = 0;
     int fd = -1, rc = 0;
@@ -463,7 +475,7 @@ int dd_store_put_blob(dd_store *s, const void *data, size_t len, const char *exp
             dd_err_set(err, DD_EMISMATCH, "content digest is %s, not the expected one", digest_out);
         goto out;
     }
-    if (dd_store_stat_blob(s, digest_out, &size, NULL) == 0)
+    if (fs_stat_blob(base, digest_out, &size, NULL) == 0)
         goto out; /* already stored */
     memcpy(tmp, TMP_PREFIX, TMP_PREFIX_LEN);
     if ((rc = gen_id(tmp + TMP_PREFIX_LEN, err)) != 0)
@@ -483,8 +495,9 @@ out:
     return rc;
 }
 
-int dd_store_delete_blob(dd_store *s, const char *digest, dd_err *err)
+static int fs_delete_blob(dd_store *base, const char *digest, dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     char rel[BLOB_REL_MAX], sub[3];
     int rc = check_digest(digest, err);
     if (rc != 0)
@@ -496,8 +509,9 @@ out:
     return rc;
 }
 
-int dd_store_upload_create(dd_store *s, char id_out[DD_UPLOAD_ID_MAX], dd_err *err)
+static int fs_upload_create(dd_store *base, char id_out[DD_UPLOAD_ID_MAX], dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     int fd = -1, rc = gen_id(id_out, err);
     if (rc != 0)
         goto out;
@@ -508,8 +522,9 @@ out:
     return rc;
 }
 
-int dd_store_upload_size(dd_store *s, const char *id, uint64_t *size_out, dd_err *err)
+static int fs_upload_size(dd_store *base, const char *id, uint64_t *size_out, dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     int fd = -1, rc = check_id(id, err);
     if (rc == 0)
         rc = open_reg(s->up_fd, id, O_RDONLY, &fd, size_out, "open upload", err);
@@ -518,9 +533,10 @@ int dd_store_upload_size(dd_store *s, const char *id, uint64_t *size_out, dd_err
     return rc;
 }
 
-int dd_store_upload_open(dd_store *s, const char *id, dd_upload **out, dd_err *err)
+static int fs_upload_open(dd_store *base, const char *id, dd_upload **out, dd_err *err)
 {
-    dd_upload *u = NULL;
+    fs_store *s = (fs_store *)base;
+    fs_upload *u = NULL;
     dd_hasher *h = NULL;
     uint64_t hashed = 0;
     bool claimed = false;
@@ -533,7 +549,7 @@ int dd_store_upload_open(dd_store *s, const char *id, dd_upload **out, dd_err *e
         rc = dd_err_set(err, DD_ENOMEM, "out of memory");
         goto out;
     }
-    u->s = s;
+    u->base.store = base;
     u->fd = -1;
     memcpy(u->id, id, DD_UPLOAD_ID_MAX);
     if ((rc = open_reg(s->up_fd, id, O_RDWR | O_APPEND, &u->fd, &u->open_size, "open upload",
@@ -556,7 +572,7 @@ int dd_store_upload_open(dd_store *s, const char *id, dd_upload **out, dd_err *e
     }
     u->h = h;
     h = NULL;
-    *out = u;
+    *out = &u->base;
     u = NULL;
 out:
     if (u != NULL) {
@@ -571,7 +587,7 @@ out:
     return rc;
 }
 
-static int flush(dd_upload *u, dd_err *err)
+static int flush(fs_upload *u, dd_err *err)
 {
     int rc = 0;
     if (u->buf_len > 0)
@@ -580,8 +596,9 @@ static int flush(dd_upload *u, dd_err *err)
     return rc;
 }
 
-int dd_store_upload_write(dd_upload *u, const void *data, size_t len, dd_err *err)
+static int fs_upload_write(dd_upload *base, const void *data, size_t len, dd_err *err)
 {
+    fs_upload *u = (fs_upload *)base;
     int rc = u->failed;
     if (rc != 0) {
         dd_err_set(err, rc, "an earlier write to this upload failed");
@@ -612,13 +629,14 @@ out:
     return rc;
 }
 
-uint64_t dd_store_upload_offset(const dd_upload *u)
+static uint64_t fs_upload_offset(const dd_upload *base)
 {
-    return u->offset;
+    return ((const fs_upload *)base)->offset;
 }
 
-int dd_store_upload_close(dd_upload *u, dd_err *err)
+static int fs_upload_close(dd_upload *base, dd_err *err)
 {
+    fs_upload *u = (fs_upload *)base;
     dd_hasher *keep = NULL;
     uint64_t hashed = 0;
     int rc = 0;
@@ -642,7 +660,7 @@ int dd_store_upload_close(dd_upload *u, dd_err *err)
         dd_hasher_free(keep);
         keep = NULL;
     }
-    release(u->s, u->id, keep, hashed, false);
+    release((fs_store *)u->base.store, u->id, keep, hashed, false);
     dd_hasher_free(u->h);
     dd_hasher_free(u->snap);
     dd_free(u->buf);
@@ -651,9 +669,10 @@ out:
     return rc;
 }
 
-int dd_store_upload_commit(dd_store *s, const char *id, const char *expected, uint64_t *size_out,
-                           dd_err *err)
+static int fs_upload_commit(dd_store *base, const char *id, const char *expected,
+                            uint64_t *size_out, dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     dd_hasher *h = NULL, *fin = NULL;
     uint64_t hashed = 0, size = 0;
     char got[DD_DIGEST_STR_MAX];
@@ -695,8 +714,9 @@ out:
     return rc;
 }
 
-int dd_store_upload_delete(dd_store *s, const char *id, dd_err *err)
+static int fs_upload_delete(dd_store *base, const char *id, dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     struct entry **p = NULL;
     int rc = check_id(id, err);
     if (rc != 0)
@@ -714,8 +734,9 @@ out:
     return rc;
 }
 
-int dd_store_upload_sweep(dd_store *s, int64_t cutoff_ms, size_t *n_removed, dd_err *err)
+static int fs_upload_sweep(dd_store *base, int64_t cutoff_ms, size_t *n_removed, dd_err *err)
 {
+    fs_store *s = (fs_store *)base;
     DIR *d = NULL;
     size_t n = 0;
     int fd = -1, rc = 0;
@@ -761,3 +782,21 @@ out:
         *n_removed = n;
     return rc;
 }
+
+static const dd_store_ops FS_OPS = {
+    .close = fs_close,
+    .stat_blob = fs_stat_blob,
+    .open_blob = fs_open_blob,
+    .read_blob = fs_read_blob,
+    .put_blob = fs_put_blob,
+    .delete_blob = fs_delete_blob,
+    .upload_create = fs_upload_create,
+    .upload_size = fs_upload_size,
+    .upload_open = fs_upload_open,
+    .upload_write = fs_upload_write,
+    .upload_offset = fs_upload_offset,
+    .upload_close = fs_upload_close,
+    .upload_commit = fs_upload_commit,
+    .upload_delete = fs_upload_delete,
+    .upload_sweep = fs_upload_sweep,
+};

@@ -1,10 +1,16 @@
-/* Blob store: immutable, content-addressed blobs plus upload staging files. The filesystem backend
- * (fs.c) is the embedded default; an object-store backend can implement the same operations later
- * without the registry changing.
+/* Blob store: immutable, content-addressed blobs plus upload staging files.
  *
- * Durability contract: a blob is visible (stat/open/read succeed) only once its bytes were verified
- * against the digest, written to a temporary file, fsync'd, renamed into place, and the directory
- * fsync'd. A crash at any moment leaves either the whole blob or nothing. */
+ * Backends: a dd_store is one backend behind a table of operations (internal.h, private to this
+ * module); every function below dispatches through that table (store.c), so callers never depend
+ * on a backend. The filesystem backend (fs.c) is the embedded default; an S3-compatible object
+ * store can be added later as another backend without the registry changing. Open a store with
+ * dd_store_open (backend chosen by the location) or a backend's own constructor
+ * (dd_store_fs_open). Every backend keeps the contracts documented here.
+ *
+ * Durability contract (every backend): a blob is visible (stat/open/read succeed) only once its
+ * bytes were verified against the digest and durably stored; a crash at any moment leaves either
+ * the whole blob or nothing. The filesystem backend writes a temporary file, fsyncs it, renames it
+ * into place and fsyncs the directory. */
 #ifndef DD_STORE_STORE_H
 #define DD_STORE_STORE_H
 
@@ -19,9 +25,20 @@ typedef struct dd_upload dd_upload;
 
 #define DD_UPLOAD_ID_MAX 37 /* a lowercase UUID v4 + NUL */
 
+/* Opens the store named by url, choosing the backend from it:
+ *   a plain path ("/var/lib/drydock", "data")  -> filesystem backend rooted there
+ *   file:///absolute/path                       -> filesystem backend (the rest is taken literally,
+ *                                                  no percent-decoding; the host must be empty)
+ * A string that starts with "<scheme>:" is a URL; write a relative path containing ':' as ./x:y.
+ * Object store URLs (s3://...) and any other scheme are refused with DD_EUNSUPPORTED (they are not
+ * built in yet); an empty location or a malformed file URL is DD_EINVALID. Error messages never
+ * repeat the URL (it may carry credentials). Close with dd_store_close. */
+DD_WARN_UNUSED int dd_store_open(dd_store **out, const char *url, dd_err *err);
+
 /* Opens (creating if needed) a filesystem store under root: root/blobs/sha256/<2 hex>/<64 hex> and
  * root/uploads/<id>. Thread-safe: one store is shared by all request threads. */
 DD_WARN_UNUSED int dd_store_fs_open(dd_store **out, const char *root, dd_err *err);
+/* Closes a store of any backend; NULL-safe. Uploads must be closed first. */
 void dd_store_close(dd_store *s);
 
 /* Size of a stored blob; DD_ENOTFOUND when absent. digest must already be validated. */

@@ -671,6 +671,70 @@ static void test_concurrent(void **state)
     dd_strlist_free(&l);
 }
 
+/* dd_db_open picks the backend from the location: plain paths and sqlite: URLs are SQLite;
+ * PostgreSQL and other schemes are refused without echoing the URL. */
+static void test_open_url(void **state)
+{
+    fixture *f = *state;
+    dd_err err = DD_ERR_INIT;
+    char url[256], d[DD_DIGEST_STR_MAX];
+    dd_db *db = NULL;
+    uint64_t size = 0;
+    dd_db_manifest m;
+    dig(d, "via-url");
+
+    /* A plain path is the same database as dd_db_open_sqlite; every call dispatches to it. */
+    assert_int_equal(dd_db_open(&db, f->path, &err), 0);
+    assert_non_null(db);
+    assert_int_equal(dd_db_blob_link(db, "url/a", d, 77, 1, &err), 0);
+    assert_int_equal(dd_db_blob_get(f->db, "url/a", d, &size, &err), 0);
+    assert_int_equal(size, 77);
+    assert_int_equal(dd_db_manifest_get(db, "url/a", d, &m, &err), DD_ENOTFOUND);
+    dd_db_close(db);
+    db = NULL;
+
+    /* sqlite:PATH and sqlite://PATH (here sqlite:///tmp/...), scheme case-insensitive. */
+    const char *prefixes[] = {"sqlite:", "sqlite://", "SQLite:"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(url, sizeof(url), "%s%s", prefixes[i], f->path);
+        assert_int_equal(dd_db_open(&db, url, &err), 0);
+        assert_int_equal(dd_db_blob_get(db, "url/a", d, &size, &err), 0);
+        dd_db_close(db);
+        db = NULL;
+    }
+    /* SQLite's own failures come through unchanged. */
+    snprintf(url, sizeof(url), "sqlite:%s/no/such/dir/x.db", f->dir);
+    assert_int_equal(dd_db_open(&db, url, &err), DD_EDB);
+    assert_non_null(strstr(err.msg, "dd_db_open_sqlite: "));
+    assert_null(db);
+
+    /* PostgreSQL is not built in yet; the message names no part of the URL after the scheme. */
+    db = (dd_db *)&err; /* must be reset to NULL on failure */
+    dd_err_clear(&err);
+    assert_int_equal(dd_db_open(&db, "postgres://drydock:hunter2@pg.internal/registry", &err),
+                     DD_EUNSUPPORTED);
+    assert_null(db);
+    assert_int_equal(err.code, DD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "PostgreSQL"));
+    assert_non_null(strstr(err.msg, "not built in"));
+    assert_null(strstr(err.msg, "hunter2"));
+    assert_null(strstr(err.msg, "pg.internal"));
+    assert_int_equal(dd_db_open(&db, "postgresql://localhost/registry", &err), DD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "PostgreSQL"));
+    assert_int_equal(dd_db_open(&db, "mysql://localhost/registry", &err), DD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "\"mysql\""));
+    assert_int_equal(dd_db_open(&db, "file:meta.db", &err), DD_EUNSUPPORTED);
+    assert_null(db);
+
+    /* Malformed locations. */
+    assert_int_equal(dd_db_open(&db, "", &err), DD_EINVALID);
+    assert_int_equal(dd_db_open(&db, NULL, &err), DD_EINVALID);
+    assert_int_equal(dd_db_open(&db, "sqlite:", &err), DD_EINVALID);
+    assert_int_equal(dd_db_open(&db, "sqlite://", &err), DD_EINVALID);
+    assert_null(db);
+    dd_db_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +752,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uploads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_url, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

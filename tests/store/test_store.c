@@ -696,6 +696,78 @@ static void test_threads(void **state)
     assert_int_equal(count_uploads(f), 0);
 }
 
+/* dd_store_open picks the backend from the location: plain paths and file:/// URLs are the
+ * filesystem backend; object stores and other schemes are refused without echoing the URL. */
+static void test_open_url(void **state)
+{
+    fixture *f = *state;
+    dd_err err = DD_ERR_INIT;
+    char url[256], d[DD_DIGEST_STR_MAX], id[DD_UPLOAD_ID_MAX];
+    dd_store *s = NULL;
+    dd_upload *u = NULL;
+    uint64_t size = 0;
+
+    /* A plain path opens the same store as dd_store_fs_open; every call dispatches to it. */
+    assert_int_equal(dd_store_open(&s, f->root, &err), 0);
+    assert_non_null(s);
+    assert_int_equal(dd_store_put_blob(s, "via path", 8, NULL, d, &err), 0);
+    assert_int_equal(dd_store_stat_blob(f->s, d, &size, &err), 0);
+    assert_int_equal(size, 8);
+    assert_int_equal(dd_store_upload_create(s, id, &err), 0);
+    assert_int_equal(dd_store_upload_open(s, id, &u, &err), 0);
+    assert_int_equal(dd_store_upload_write(u, "abc", 3, &err), 0);
+    assert_int_equal(dd_store_upload_offset(u), 3);
+    assert_int_equal(dd_store_upload_close(u, &err), 0);
+    assert_int_equal(dd_store_upload_close(NULL, &err), 0);
+    dd_store_close(s);
+    s = NULL;
+
+    /* file:///abs/path (scheme case-insensitive). */
+    snprintf(url, sizeof(url), "file://%s", f->root);
+    assert_int_equal(dd_store_open(&s, url, &err), 0);
+    assert_int_equal(dd_store_stat_blob(s, d, &size, &err), 0);
+    assert_int_equal(dd_store_upload_size(s, id, &size, &err), 0);
+    assert_int_equal(size, 3);
+    dd_store_close(s);
+    s = NULL;
+    snprintf(url, sizeof(url), "FILE://%s", f->root);
+    assert_int_equal(dd_store_open(&s, url, &err), 0);
+    dd_store_close(s);
+    s = NULL;
+
+    /* A ':' after the first character of an absolute path is still a path. */
+    snprintf(url, sizeof(url), "%s/with:colon", f->dir);
+    assert_int_equal(dd_store_open(&s, url, &err), 0);
+    dd_store_close(s);
+    s = NULL;
+
+    /* Object stores are not built in yet; the message names the scheme, never the rest. */
+    s = (dd_store *)&err; /* must be reset to NULL on failure */
+    dd_err_clear(&err);
+    assert_int_equal(dd_store_open(&s, "s3://AKIAEXAMPLE:s3cr3t@minio:9000/bucket", &err),
+                     DD_EUNSUPPORTED);
+    assert_null(s);
+    assert_int_equal(err.code, DD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "not built in"));
+    assert_null(strstr(err.msg, "s3cr3t"));
+    assert_null(strstr(err.msg, "bucket"));
+    assert_int_equal(dd_store_open(&s, "S3://bucket/prefix", &err), DD_EUNSUPPORTED);
+    assert_int_equal(dd_store_open(&s, "gs://bucket", &err), DD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "\"gs\""));
+    assert_int_equal(dd_store_open(&s, "data:x", &err), DD_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "./"));
+    assert_null(s);
+
+    /* Malformed locations. */
+    assert_int_equal(dd_store_open(&s, "", &err), DD_EINVALID);
+    assert_int_equal(dd_store_open(&s, NULL, &err), DD_EINVALID);
+    assert_int_equal(dd_store_open(&s, "file://host/srv/x", &err), DD_EINVALID);
+    assert_int_equal(dd_store_open(&s, "file:relative", &err), DD_EINVALID);
+    assert_int_equal(dd_store_open(&s, "file:/one/slash", &err), DD_EINVALID);
+    assert_null(s);
+    dd_store_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +786,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_blob_detects_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_temporaries_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_url, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
