@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -200,9 +201,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         r->body_len += n;
         if (r->failed_body) {
             /* Drain a refused body so the client reads our error instead of a connection reset
-             * (closing with unread input makes TCP send RST); past a bound, answer and close. */
+             * (closing with unread input makes TCP send RST). Past a bound, close: libmicrohttpd
+             * cannot queue a response in the middle of a body, so the client sees a reset. */
             r->drained += n;
-            return r->drained > DRAIN_MAX ? queue(r) : MHD_YES;
+            return r->drained > DRAIN_MAX ? MHD_NO : MHD_YES;
         }
         if (r->body(r, upload_data, n) != 0)
             r->failed_body = 1;
@@ -309,9 +311,11 @@ void dd_http_server_shutdown(dd_http_server *s, int64_t grace_ms)
     if (s == NULL)
         return;
     atomic_store(&s->closing, 1);
+    /* MHD's threads may still use the listening socket until MHD_stop_daemon returns, so it is
+     * only shut down here (new connections are refused) and closed after the stop. */
     MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
     if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
+        shutdown(lfd, SHUT_RDWR);
     int64_t deadline = dd_clock_now_ms(dd_clock_system()) + grace_ms;
     while (atomic_load(&s->active) > 0 && dd_clock_now_ms(dd_clock_system()) < deadline) {
         struct timespec ts = {0, 20 * 1000 * 1000};
@@ -324,5 +328,7 @@ void dd_http_server_shutdown(dd_http_server *s, int64_t grace_ms)
         dd_log(DD_LOG_WARN, "shutdown_grace_expired", "requests_cut", n, NULL);
     }
     MHD_stop_daemon(s->mhd);
+    if (lfd != MHD_INVALID_SOCKET)
+        close(lfd);
     dd_free(s);
 }

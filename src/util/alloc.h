@@ -21,12 +21,20 @@ char *dd_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* *out = a + b; false on overflow (out untouched). */
 static inline bool dd_add_size(size_t *out, size_t a, size_t b)
 {
-    return !__builtin_add_overflow(a, b, out);
+    size_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
 }
 /* *out = a * b; false on overflow (out untouched). */
 static inline bool dd_mul_size(size_t *out, size_t a, size_t b)
 {
-    return !__builtin_mul_overflow(a, b, out);
+    size_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        return false;
+    *out = r;
+    return true;
 }
 
 #endif

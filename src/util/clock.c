@@ -22,10 +22,13 @@ const dd_clock *dd_clock_system(void)
 
 void dd_time_format_rfc3339(char *out, size_t out_len, int64_t ms)
 {
-    time_t s = (time_t)(ms / 1000);
+    int64_t frac = ms % 1000;
+    if (frac < 0) /* before 1970: floor, so the fraction is never negative */
+        frac += 1000;
+    time_t s = (time_t)((ms - frac) / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
     size_t n = strftime(out, out_len, "%Y-%m-%dT%H:%M:%S", &tm);
     if (n > 0 && n < out_len)
-        snprintf(out + n, out_len - n, ".%03dZ", (int)(ms % 1000));
+        snprintf(out + n, out_len - n, ".%03dZ", (int)frac);
 }

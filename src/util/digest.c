@@ -14,6 +14,11 @@ static int is_lower_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
+static int is_alg_component(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
 /* OCI image-spec grammar: algorithm ":" encoded, algorithm = component (separator component)*,
  * component = [a-z0-9]+, separator = [+._-], encoded = [a-zA-Z0-9=_-]+ */
 int dd_digest_validate(const char *s, size_t len, dd_err *err)
@@ -27,7 +32,8 @@ int dd_digest_validate(const char *s, size_t len, dd_err *err)
         char c = s[i];
         int comp = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
         int sep = c == '+' || c == '.' || c == '_' || c == '-';
-        if (!comp && !(sep && i > 0 && i < colon - 1))
+        /* a separator sits between two components: not first, not last, not after another */
+        if (!comp && !(sep && i > 0 && i < colon - 1 && is_alg_component(s[i - 1])))
             return dd_err_set_at(err, DD_EINVALID, i, "bad character in digest algorithm");
     }
     for (size_t i = colon + 1; i < len; i++) {
