@@ -6,8 +6,8 @@ set -euo pipefail
 PKGS=(
     build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
     libmicrohttpd-dev libsqlite3-dev libssl-dev libjansson-dev libarchive-dev
-    libcurl4-openssl-dev libyaml-dev libcmocka-dev librpm-dev zstd
-    python3 curl skopeo podman buildah fuse-overlayfs uidmap
+    libcurl4-openssl-dev libyaml-dev libcmocka-dev librpm-dev zlib1g-dev zstd
+    python3 curl skopeo podman buildah fuse-overlayfs uidmap python3-jsonschema rpm
 )
 
 missing=()
