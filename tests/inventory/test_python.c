@@ -1,0 +1,356 @@
+/* Tests of the python cataloger against real metadata files and lockfiles (tests/fixtures/pkgdb/
+ * lang/python). Expected values are read from the fixtures here by independent simple means
+ * (header lines, "[[package]]" lines, jansson), plus spot checks taken from the files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory/catalog.h"
+#include "inventory/python.h"
+
+#define PY_DIR DD_FIXTURES "/pkgdb/lang/python"
+
+typedef int (*parse_fn)(const uint8_t *, size_t, const char *, int, dd_pkg_list *, dd_err *);
+
+static uint8_t *slurp(const char *rel, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), PY_DIR "/%s", rel);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void parse_file(parse_fn fn, const char *rel, dd_pkg_list *out)
+{
+    size_t len;
+    uint8_t *buf = slurp(rel, &len);
+    dd_err err = DD_ERR_INIT;
+    int rc = fn(buf, len, "/p/f", 2, out, &err);
+    if (rc != 0)
+        print_error("%s: %s\n", rel, err.msg);
+    assert_int_equal(rc, 0);
+    free(buf);
+}
+
+static const dd_pkg *find(const dd_pkg_list *l, const char *name, const char *ver)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].name, name) == 0 && strcmp(l->items[i].version, ver) == 0)
+            return &l->items[i];
+    return NULL;
+}
+
+/* The value of header "key: " in the header block (before the first empty line). */
+static void header(const char *text, const char *key, char *out, size_t out_len)
+{
+    size_t kl = strlen(key);
+    out[0] = '\0';
+    for (const char *line = text; *line && *line != '\n'; line = strchr(line, '\n') + 1) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':' && line[kl + 1] == ' ') {
+            const char *v = line + kl + 2;
+            size_t n = strcspn(v, "\r\n");
+            snprintf(out, out_len, "%.*s", (int)n, v);
+            return;
+        }
+        if (strchr(line, '\n') == NULL)
+            return;
+    }
+}
+
+static void test_metadata(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "metadata/Flask-2.0.0.dist-info/METADATA",
+        "metadata/networkx-3.0.dist-info/METADATA",
+        "metadata/setuptools-51.3.3-py3.8.egg-info/PKG-INFO",
+        "metadata/syft-egg-info/PKG-INFO",
+        "metadata/typing_extensions-4.4.0.dist-info/METADATA",
+        "site-packages-debian12/pip-24.0.dist-info/METADATA",
+        "site-packages-debian12/setuptools-69.5.1.dist-info/METADATA",
+        "site-packages-debian12/wheel-0.43.0.dist-info/METADATA",
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        size_t len;
+        char *text = (char *)slurp(files[i], &len);
+        char name[256], ver[256];
+        header(text, "Name", name, sizeof(name));
+        header(text, "Version", ver, sizeof(ver));
+        free(text);
+        dd_pkg_list l = DD_PKG_LIST_INIT;
+        parse_file(dd_python_metadata_parse, files[i], &l);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.items[0].name, name);
+        assert_string_equal(l.items[0].version, ver);
+        assert_false(l.items[0].declared_only);
+        assert_int_equal(l.items[0].layer, 2);
+        assert_string_equal(l.items[0].paths.items[0], "/p/f");
+        dd_pkg_list_free(&l);
+    }
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    parse_file(dd_python_metadata_parse, "metadata/Flask-2.0.0.dist-info/METADATA", &l);
+    assert_string_equal(l.items[0].license, "BSD-3-Clause");
+    dd_pkg_list_free(&l);
+    parse_file(dd_python_metadata_parse, "metadata/setuptools-51.3.3-py3.8.egg-info/PKG-INFO", &l);
+    assert_null(l.items[0].license); /* "License: UNKNOWN" */
+    dd_pkg_list_free(&l);
+    parse_file(dd_python_metadata_parse, "metadata/typing_extensions-4.4.0.dist-info/METADATA", &l);
+    assert_string_equal(l.items[0].name, "typing_extensions"); /* as written */
+    dd_pkg_list_free(&l);
+    parse_file(dd_python_metadata_parse, "site-packages-debian12/wheel-0.43.0.dist-info/METADATA",
+               &l);
+    assert_string_equal(l.items[0].license, "MIT License"); /* from the classifier */
+    dd_pkg_list_free(&l);
+}
+
+/* Independent count: "[[package]]" lines. */
+static size_t count_lines(const char *rel, const char *prefix)
+{
+    size_t len, n = 0;
+    char *text = (char *)slurp(rel, &len);
+    for (char *line = text; line != NULL; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    }
+    free(text);
+    return n;
+}
+
+static void test_poetry(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"syft-nested-extras.poetry.lock",
+                                        "trivy-happy-v2.poetry.lock",
+                                        "trivy-with-groups.poetry.lock"};
+    for (size_t i = 0; i < 3; i++) {
+        dd_pkg_list l = DD_PKG_LIST_INIT;
+        parse_file(dd_python_poetry_lock_parse, files[i], &l);
+        assert_int_equal(l.n, count_lines(files[i], "[[package]]"));
+        assert_int_equal(count_lines(files[i], "[[package]]"), count_lines(files[i], "name = "));
+        for (size_t j = 0; j < l.n; j++)
+            assert_true(l.items[j].declared_only);
+        dd_pkg_list_free(&l);
+    }
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    parse_file(dd_python_poetry_lock_parse, "trivy-with-groups.poetry.lock", &l);
+    size_t dev = 0;
+    for (size_t j = 0; j < l.n; j++)
+        dev += l.items[j].dev;
+    /* groups lines without "main": 7 ["dev"] + 1 ["lint"] in the file */
+    assert_int_equal(dev, count_lines("trivy-with-groups.poetry.lock", "groups = [\"dev\"]") +
+                              count_lines("trivy-with-groups.poetry.lock", "groups = [\"lint\"]"));
+    const dd_pkg *p = find(&l, "anyio", "4.7.0");
+    assert_non_null(p);
+    assert_false(p->dev);
+    dd_pkg_list_free(&l);
+}
+
+static void test_uv(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"syft-nested-extras.uv.lock", "trivy-happy.uv.lock"};
+    for (size_t i = 0; i < 2; i++) {
+        dd_pkg_list l = DD_PKG_LIST_INIT;
+        parse_file(dd_python_uv_lock_parse, files[i], &l);
+        /* every [[package]] but the project itself (source = { virtual = "." }) */
+        assert_int_equal(l.n, count_lines(files[i], "[[package]]") -
+                                  count_lines(files[i], "source = { virtual = \".\" }"));
+        dd_pkg_list_free(&l);
+    }
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    parse_file(dd_python_uv_lock_parse, "trivy-happy.uv.lock", &l);
+    assert_non_null(find(&l, "certifi", "2024.12.14"));
+    assert_non_null(find(&l, "charset-normalizer", "3.4.0"));
+    assert_null(find(&l, "happy", "0.1.0"));
+    dd_pkg_list_free(&l);
+}
+
+static void test_pipfile(void **state)
+{
+    (void)state;
+    json_t *root = json_load_file(PY_DIR "/trivy-ci-test.Pipfile.lock", 0, NULL);
+    assert_non_null(root);
+    size_t want = 0, want_dev = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(root, "default"), k, v)
+    {
+        want += json_object_get(v, "version") != NULL;
+    }
+    json_object_foreach(json_object_get(root, "develop"), k, v)
+    {
+        want_dev += json_object_get(v, "version") != NULL;
+    }
+    json_decref(root);
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    parse_file(dd_python_pipfile_lock_parse, "trivy-ci-test.Pipfile.lock", &l);
+    size_t dev = 0;
+    for (size_t j = 0; j < l.n; j++)
+        dev += l.items[j].dev;
+    assert_int_equal(l.n, want + want_dev);
+    assert_int_equal(dev, want_dev);
+    assert_non_null(find(&l, "amqp", "2.4.2"));
+    assert_non_null(find(&l, "autopep8", "1.4.3"));
+    dd_pkg_list_free(&l);
+}
+
+static void test_requirements(void **state)
+{
+    (void)state;
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    parse_file(dd_python_requirements_parse, "syft-requires.requirements.txt", &l);
+    /* the pinned lines of the file */
+    static const char *const want[][2] = {
+        {"flask", "4.0.0"},
+        {"urllib3", "1.26.20"},
+        {"foo", "1.0.0"},
+        {"SomeProject", "5.4"},
+        {"dots-._allowed", "1.0.0"},
+        {"argh", "0.26.2"},
+        {"argh", "0.26.3"},
+        {"celery", "4.4.7"},
+        {"GithubSampleProject", "3.7.1"},
+        {"FrIeNdLy-_-bArD", "1.0.0"},
+        {"local-version", "1.2.3+gcr.2"},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (find(&l, want[i][0], want[i][1]) == NULL)
+            fail_msg("missing %s %s", want[i][0], want[i][1]);
+    assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
+    dd_pkg_list_free(&l);
+
+    parse_file(dd_python_requirements_parse, "trivy-operator.requirements.txt", &l);
+    assert_non_null(find(&l, "Django", "2.3.4"));
+    assert_non_null(find(&l, "SomeProject", "5.4"));
+    assert_int_equal(l.n, 2);
+    dd_pkg_list_free(&l);
+
+    parse_file(dd_python_requirements_parse, "trivy-hash.requirements.txt", &l);
+    assert_non_null(find(&l, "FooProject", "1.2"));
+    assert_non_null(find(&l, "Jinja2", "3.0.0"));
+    dd_pkg_list_free(&l);
+}
+
+static void add_fixture(dd_rootfs *fs, const char *image_path, const char *fixture)
+{
+    size_t len;
+    uint8_t *buf = slurp(fixture, &len);
+    assert_int_equal(dd_rootfs_add_file(fs, image_path, buf, len, len, 0100644, 1, 0), 0);
+    free(buf);
+}
+
+static void test_catalog(void **state)
+{
+    (void)state;
+    dd_rootfs *fs = NULL;
+    dd_err err = DD_ERR_INIT;
+    assert_int_equal(dd_rootfs_new(&fs), 0);
+    add_fixture(fs, "usr/lib/python3/dist-packages/Flask-2.0.0.dist-info/METADATA",
+                "metadata/Flask-2.0.0.dist-info/METADATA");
+    add_fixture(fs, "usr/lib/python3.11/dist-packages/networkx-3.0.egg-info",
+                "metadata/networkx-3.0.dist-info/METADATA");
+    add_fixture(fs, "usr/local/lib/python3.12/site-packages/pip-24.0.dist-info/METADATA",
+                "site-packages-debian12/pip-24.0.dist-info/METADATA");
+    add_fixture(fs,
+                "usr/local/lib/python3.12/site-packages/typing_extensions-4.4.0.dist-info/"
+                "METADATA",
+                "metadata/typing_extensions-4.4.0.dist-info/METADATA");
+    add_fixture(fs, "usr/local/lib/python3.12/site-packages/x/requirements.txt",
+                "syft-requires.requirements.txt");
+    add_fixture(fs, "srv/app/poetry.lock", "trivy-with-groups.poetry.lock");
+    const char *req = "Typing.Extensions == 4.4.0\nflask==2.0.0\nrequests==2.0.0\n";
+    assert_int_equal(dd_rootfs_add_file(fs, "srv/app/requirements.txt", (const uint8_t *)req,
+                                        strlen(req), strlen(req), 0100644, 2, 0),
+                     0);
+    assert_int_equal(dd_rootfs_finish(fs), 0);
+    assert_int_equal(dd_cataloger_python.wants("a/b.egg-info", 12, 0100644, 1, NULL),
+                     DD_KEEP_WHOLE);
+
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    assert_int_equal(dd_cataloger_python.catalog(fs, &l, NULL, NULL, &err), 0);
+    size_t n_decl = 0;
+    for (size_t i = 0; i < l.n; i++)
+        n_decl += l.items[i].declared_only;
+    /* the poetry packages and requests; typing_extensions and Flask matched installed ones */
+    assert_int_equal(n_decl, count_lines("trivy-with-groups.poetry.lock", "[[package]]") + 1);
+    assert_int_equal(l.n - n_decl, 4);
+
+    const dd_pkg *p = find(&l, "Flask", "2.0.0");
+    assert_non_null(p);
+    assert_string_equal(p->owner, "dpkg");
+    assert_int_equal(p->paths.n, 2);
+    assert_string_equal(p->paths.items[1], "/srv/app/requirements.txt");
+    assert_non_null(p = find(&l, "networkx", "3.0"));
+    assert_string_equal(p->owner, "dpkg");
+    assert_string_equal(p->paths.items[0],
+                        "/usr/lib/python3.11/dist-packages/networkx-3.0.egg-info");
+    assert_non_null(p = find(&l, "pip", "24.0"));
+    assert_null(p->owner);
+    assert_non_null(p = find(&l, "typing_extensions", "4.4.0"));
+    assert_false(p->declared_only);
+    assert_int_equal(p->paths.n, 2);
+    assert_non_null(p = find(&l, "requests", "2.0.0"));
+    assert_true(p->declared_only);
+    assert_int_equal(p->layer, 2);
+    dd_pkg_list_free(&l);
+    dd_rootfs_free(fs);
+}
+
+static void test_invalid(void **state)
+{
+    (void)state;
+    static const struct {
+        parse_fn fn;
+        const char *in;
+    } cases[] = {
+        {dd_python_metadata_parse, "Name: x\n"},
+        {dd_python_metadata_parse, "Name x\nVersion: 1\n"},
+        {dd_python_poetry_lock_parse, "[[package]]\nname = \"x\nversion = \"1\"\n"},
+        {dd_python_poetry_lock_parse, "[[package]\n"},
+        {dd_python_poetry_lock_parse, "[[package]]\nfiles = [\n {a = 1},\n"},
+        {dd_python_uv_lock_parse, "[[package]]\nname = \"x\" junk\n"},
+        {dd_python_pipfile_lock_parse, "{\"default\": "},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        dd_pkg_list l = DD_PKG_LIST_INIT;
+        dd_err err = DD_ERR_INIT;
+        int rc = cases[i].fn((const uint8_t *)cases[i].in, strlen(cases[i].in), "/x", 0, &l, &err);
+        if (rc != DD_EINVALID)
+            fail_msg("case %zu: rc %d", i, rc);
+        assert_int_equal(l.n, 0);
+        assert_true(err.msg[0] != '\0');
+    }
+    assert_int_equal(dd_python_name_cmp("Typing.Extensions", "typing_extensions"), 0);
+    assert_int_equal(dd_python_name_cmp("a--b", "A_.b"), 0);
+    assert_true(dd_python_name_cmp("a-b", "ab") != 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metadata),     cmocka_unit_test(test_poetry),
+        cmocka_unit_test(test_uv),           cmocka_unit_test(test_pipfile),
+        cmocka_unit_test(test_requirements), cmocka_unit_test(test_catalog),
+        cmocka_unit_test(test_invalid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
