@@ -12,6 +12,8 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  serve      run the registry server (OCI Distribution API at /v2/)\n"
+    "  scan       list the OS and language packages of an image (OCI layout, docker-archive,\n"
+    "             root filesystem, or an image stored by serve)\n"
     "  version    print the version\n"
     "  help       show this help, or `drydock help <command>`\n"
     "\n"
@@ -77,6 +79,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0)
         return dd_cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "scan") == 0)
+        return dd_cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("drydock %s\n", DD_VERSION);
         return 0;
@@ -85,6 +89,10 @@ int main(int argc, char **argv)
         if (argc > 2 && strcmp(argv[2], "serve") == 0) {
             char *args[] = {"serve", "--help", NULL};
             return dd_cmd_serve(2, args);
+        }
+        if (argc > 2 && strcmp(argv[2], "scan") == 0) {
+            char *args[] = {"scan", "--help", NULL};
+            return dd_cmd_scan(2, args);
         }
         fputs(usage, stdout);
         return 0;

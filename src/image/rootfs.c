@@ -494,8 +494,8 @@ static int keep_file(walk *w, int dfd, const char *name, const char *rel, const 
         goto out;
     size_t got = 0;
     for (;;) {
-        ssize_t n = read(fd, buf + (k == DD_KEEP_WHOLE ? got : 0),
-                         k == DD_KEEP_WHOLE ? cap - got : cap);
+        ssize_t n =
+            read(fd, buf + (k == DD_KEEP_WHOLE ? got : 0), k == DD_KEEP_WHOLE ? cap - got : cap);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -529,8 +529,8 @@ static int keep_file(walk *w, int dfd, const char *name, const char *rel, const 
             out = NULL;
         }
     } else if (rc == 0) {
-        rc = dd_rootfs_add_file_take(w->fs, rel, buf, got, (uint64_t)st->st_size, st->st_mode, 0,
-                                     0);
+        rc =
+            dd_rootfs_add_file_take(w->fs, rel, buf, got, (uint64_t)st->st_size, st->st_mode, 0, 0);
         buf = NULL;
     }
 out:

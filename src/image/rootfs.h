@@ -16,9 +16,9 @@
 
 /* What a cataloger wants of a file met while reading layers. */
 typedef enum dd_keep {
-    DD_KEEP_NONE = 0,    /* not interested */
-    DD_KEEP_WHOLE = 1,   /* keep the whole content (up to the file limit; larger is an error) */
-    DD_KEEP_EXTRACT = 2  /* stream the content through the cataloger's extractor; keep its output */
+    DD_KEEP_NONE = 0,   /* not interested */
+    DD_KEEP_WHOLE = 1,  /* keep the whole content (up to the file limit; larger is an error) */
+    DD_KEEP_EXTRACT = 2 /* stream the content through the cataloger's extractor; keep its output */
 } dd_keep;
 
 /* A streaming filter for large files (Go/Rust binaries, jars): sees every byte once, keeps only
@@ -45,10 +45,10 @@ typedef struct dd_rfile {
     const char *path;    /* normalised */
     const uint8_t *data; /* content (or extractor output); not NUL-terminated */
     size_t len;
-    uint64_t size;   /* size of the file in the image (len differs when extracted) */
+    uint64_t size; /* size of the file in the image (len differs when extracted) */
     uint32_t mode;
-    int layer;       /* index (0 = bottom) of the layer that last wrote it */
-    int extracted;   /* 1 when data is an extractor's output rather than the content */
+    int layer;     /* index (0 = bottom) of the layer that last wrote it */
+    int extracted; /* 1 when data is an extractor's output rather than the content */
 } dd_rfile;
 
 typedef struct dd_rootfs dd_rootfs;

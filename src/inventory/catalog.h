@@ -26,8 +26,8 @@ extern const dd_cataloger *const dd_catalogers[];
 
 /* Each cataloger module defines one of these (src/inventory/<name>.c). */
 extern const dd_cataloger dd_cataloger_dpkg, dd_cataloger_apk, dd_cataloger_rpm, dd_cataloger_npm,
-    dd_cataloger_python, dd_cataloger_go, dd_cataloger_java, dd_cataloger_ruby,
-    dd_cataloger_rust, dd_cataloger_php, dd_cataloger_dotnet;
+    dd_cataloger_python, dd_cataloger_go, dd_cataloger_java, dd_cataloger_ruby, dd_cataloger_rust,
+    dd_cataloger_php, dd_cataloger_dotnet;
 
 /* Helpers shared by catalogers. */
 /* True when path ends with suffix (e.g. "/package.json") or equals it without the leading '/'. */

@@ -69,24 +69,33 @@ void dd_pkg_list_free(dd_pkg_list *l)
 
 const char *dd_pkg_type_name(dd_pkg_type t)
 {
-    static const char *names[DD_PKG_TYPE_COUNT] = {
-        "dpkg",     "apk", "rpm",  "npm",   "python",   "gobinary",
-        "gomod",    "java", "gem", "cargo", "composer", "nuget"};
+    static const char *names[DD_PKG_TYPE_COUNT] = {"dpkg",   "apk",      "rpm",      "npm",
+                                                   "python", "gobinary", "gomod",    "java",
+                                                   "gem",    "cargo",    "composer", "nuget"};
     return (unsigned)t < DD_PKG_TYPE_COUNT ? names[t] : "unknown";
 }
 
 const char *dd_pkg_lang_ecosystem(dd_pkg_type t)
 {
     switch (t) {
-    case DD_PKG_NPM: return "npm";
-    case DD_PKG_PYTHON: return "PyPI";
+    case DD_PKG_NPM:
+        return "npm";
+    case DD_PKG_PYTHON:
+        return "PyPI";
     case DD_PKG_GOBINARY:
-    case DD_PKG_GOMOD: return "Go";
-    case DD_PKG_JAVA: return "Maven";
-    case DD_PKG_GEM: return "RubyGems";
-    case DD_PKG_CARGO: return "crates.io";
-    case DD_PKG_COMPOSER: return "Packagist";
-    case DD_PKG_NUGET: return "NuGet";
-    default: return NULL;
+    case DD_PKG_GOMOD:
+        return "Go";
+    case DD_PKG_JAVA:
+        return "Maven";
+    case DD_PKG_GEM:
+        return "RubyGems";
+    case DD_PKG_CARGO:
+        return "crates.io";
+    case DD_PKG_COMPOSER:
+        return "Packagist";
+    case DD_PKG_NUGET:
+        return "NuGet";
+    default:
+        return NULL;
     }
 }

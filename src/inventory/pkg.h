@@ -26,11 +26,11 @@ typedef enum dd_pkg_type {
 /* A package. Every string is owned (dd_malloc) and may be NULL where noted. */
 typedef struct dd_pkg {
     dd_pkg_type type;
-    char *name;      /* npm: "@scope/name"; Maven: "group:artifact"; Go: module path */
-    char *version;   /* as the package manager writes it: dpkg "1:2.38-5", rpm "E:V-R" or "V-R",
-                        Go "v1.2.3" / "(devel)" / "go1.21.3" for stdlib */
-    char *arch;      /* OS packages; NULL otherwise */
-    char *source_name;    /* dpkg Source, apk origin, rpm source rpm name; NULL = same as name */
+    char *name;        /* npm: "@scope/name"; Maven: "group:artifact"; Go: module path */
+    char *version;     /* as the package manager writes it: dpkg "1:2.38-5", rpm "E:V-R" or "V-R",
+                          Go "v1.2.3" / "(devel)" / "go1.21.3" for stdlib */
+    char *arch;        /* OS packages; NULL otherwise */
+    char *source_name; /* dpkg Source, apk origin, rpm source rpm name; NULL = same as name */
     char *source_version; /* dpkg source version, rpm source rpm "V-R"; NULL = same as version */
     char *epoch;          /* rpm epoch when set ("1"); NULL otherwise */
     char *owner;          /* language packages installed by the OS package manager: the owning
@@ -48,7 +48,10 @@ typedef struct dd_pkg_list {
     size_t cap;
 } dd_pkg_list;
 
-#define DD_PKG_LIST_INIT {NULL, 0, 0}
+#define DD_PKG_LIST_INIT                                                                           \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Appends a package; the list takes ownership of its strings (on failure they are freed too). */
 DD_WARN_UNUSED int dd_pkg_list_take(dd_pkg_list *l, dd_pkg *p);

@@ -1,0 +1,285 @@
+/* `drydock scan`: inventory of an image (OCI layout, docker-archive, root filesystem, or an image
+ * stored by `drydock serve`), written as a table, drydock JSON, CycloneDX or SPDX. */
+#include "cli/cli.h"
+#include "image/layer.h"
+#include "image/source.h"
+#include "inventory/inventory.h"
+#include "report/report.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/limits.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char scan_usage[] =
+    "Usage: drydock scan [options] TARGET\n"
+    "\n"
+    "Lists every OS package and language package in an image's final filesystem (layers\n"
+    "applied in order, whiteouts honoured). TARGET uses skopeo's transport names:\n"
+    "  oci:DIR[:TAG]              an OCI image layout (TAG: org.opencontainers.image.ref.name)\n"
+    "  docker-archive:FILE[:REF]  a `docker save` archive (.tar, .tar.gz); REF a RepoTag or @N\n"
+    "  dir:ROOTFS                 an unpacked root filesystem\n"
+    "  registry:REPO:TAG          an image stored by `drydock serve` (see --data)\n"
+    "  registry:REPO@DIGEST\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format FMT      table, json, cyclonedx or spdx (default: table on a terminal,\n"
+    "                        json otherwise); json is documented in docs/scan-json.md\n"
+    "  -o, --output FILE     write the report to FILE instead of standard output\n"
+    "      --platform P      os/arch[/variant] to pick from a multi-arch index (default: the\n"
+    "                        host's platform); the choice is reported on standard error\n"
+    "  -d, --data DIR        drydock data directory for registry: targets (default ./data)\n"
+    "      --cache-dir DIR   per-layer cache (default $XDG_CACHE_HOME/drydock or\n"
+    "                        ~/.cache/drydock); layers already seen are not read again\n"
+    "      --no-cache        read every layer, write no cache\n"
+    "      --threads N       layers read in parallel (default: the number of CPUs)\n"
+    "  -q, --quiet           no progress display (it is shown only on a terminal anyway)\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Exit status: 0 when the scan completed, 1 on an error (message on standard error),\n"
+    "2 on a usage error.\n";
+
+static const struct option scan_opts[] = {{"format", required_argument, NULL, 'f'},
+                                          {"output", required_argument, NULL, 'o'},
+                                          {"platform", required_argument, NULL, 'P'},
+                                          {"data", required_argument, NULL, 'd'},
+                                          {"cache-dir", required_argument, NULL, 'C'},
+                                          {"no-cache", no_argument, NULL, 'N'},
+                                          {"threads", required_argument, NULL, 'T'},
+                                          {"quiet", no_argument, NULL, 'q'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+
+typedef enum fmt { FMT_TABLE, FMT_JSON, FMT_CYCLONEDX, FMT_SPDX } fmt;
+
+typedef struct progress {
+    int on;
+    int shown;
+} progress;
+
+static void show_progress(void *ctx, size_t done, size_t total, uint64_t bytes)
+{
+    progress *p = ctx;
+    if (!p->on)
+        return;
+    fprintf(stderr, "\rreading layers %zu/%zu, %.1f MB", done, total, (double)bytes / 1e6);
+    fflush(stderr);
+    p->shown = 1;
+}
+
+/* $XDG_CACHE_HOME/drydock or $HOME/.cache/drydock; NULL when neither is set. */
+static char *default_cache_dir(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg != NULL && xdg[0] == '/')
+        return dd_asprintf("%s/drydock", xdg);
+    const char *home = getenv("HOME");
+    if (home != NULL && home[0] == '/')
+        return dd_asprintf("%s/.cache/drydock", home);
+    return NULL;
+}
+
+/* mkdir -p for the cache directory (the reader creates the last component). */
+static void make_parents(const char *dir)
+{
+    char *p = dd_strdup(dir);
+    if (p == NULL)
+        return;
+    for (char *s = p + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                break;
+            *s = '/';
+        }
+    }
+    dd_free(p);
+}
+
+/* A display name: the first repo tag, or the TAG of oci:DIR:TAG, or the target itself. */
+static const char *image_name(const dd_image_info *info, const char *target)
+{
+    if (info->n_repo_tags > 0 && info->repo_tags[0][0] != '\0')
+        return info->repo_tags[0];
+    return target;
+}
+
+int dd_cmd_scan(int argc, char **argv)
+{
+    fmt format = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
+    const char *output = NULL, *platform = NULL, *data = "./data", *cache_flag = NULL;
+    int no_cache = 0, quiet = 0, threads = 0, status = 1;
+    char *cache_dir = NULL;
+    dd_err err = DD_ERR_INIT;
+    dd_image *img = NULL;
+    dd_rootfs *fs = NULL;
+    dd_inventory inv;
+    int have_inv = 0;
+    dd_report_layer *layers = NULL;
+    FILE *out = stdout;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":f:o:d:qh", scan_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "table") == 0)
+                format = FMT_TABLE;
+            else if (strcmp(optarg, "json") == 0)
+                format = FMT_JSON;
+            else if (strcmp(optarg, "cyclonedx") == 0)
+                format = FMT_CYCLONEDX;
+            else if (strcmp(optarg, "spdx") == 0 || strcmp(optarg, "spdx-json") == 0)
+                format = FMT_SPDX;
+            else {
+                fprintf(stderr,
+                        "drydock scan: unknown format '%s' (table, json, cyclonedx, spdx)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'P':
+            platform = optarg;
+            break;
+        case 'd':
+            data = optarg;
+            break;
+        case 'C':
+            cache_flag = optarg;
+            break;
+        case 'N':
+            no_cache = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'T': {
+            char *end = NULL;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || n < 1 || n > DD_LIMIT_READ_THREADS) {
+                fprintf(stderr, "drydock scan: --threads must be 1..%d\n", DD_LIMIT_READ_THREADS);
+                return 2;
+            }
+            threads = (int)n;
+            break;
+        }
+        case 'h':
+            fputs(scan_usage, stdout);
+            return 0;
+        default:
+            return dd_cli_bad_option("scan", argv[optind - 1], scan_opts);
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "drydock scan: %s\nTry 'drydock scan --help'.\n",
+                optind >= argc ? "a TARGET is required" : "only one TARGET is accepted");
+        return 2;
+    }
+    const char *target = argv[optind];
+
+    dd_image_options io = DD_IMAGE_OPTIONS_INIT;
+    io.platform = platform;
+    io.data_dir = data;
+    if (dd_image_open(&img, target, &io, &err) != 0)
+        goto fail;
+    const dd_image_info *info = dd_image_get_info(img);
+    if (info->index_digest[0] != '\0' && !quiet)
+        fprintf(stderr, "drydock scan: platform %s chosen from index %s\n", info->platform,
+                info->index_digest);
+
+    if (!no_cache) {
+        cache_dir = cache_flag ? dd_strdup(cache_flag) : default_cache_dir();
+        if (cache_dir != NULL)
+            make_parents(cache_dir);
+    }
+    progress prog = {!quiet && isatty(STDERR_FILENO), 0};
+    dd_read_stats stats;
+    memset(&stats, 0, sizeof(stats));
+    dd_read_options ro = DD_READ_OPTIONS_INIT;
+    ro.threads = threads;
+    ro.cache_dir = cache_dir;
+    ro.cache_key = DD_INVENTORY_CACHE_KEY;
+    ro.progress = show_progress;
+    ro.progress_ctx = &prog;
+    ro.stats = &stats;
+    int rc = dd_image_read_rootfs(&fs, img, dd_inventory_wants, &ro, &err);
+    if (prog.shown)
+        fputs("\r\033[K", stderr);
+    if (rc != 0)
+        goto fail;
+    if (dd_inventory_build(&inv, fs, &err) != 0)
+        goto fail;
+    have_inv = 1;
+
+    layers = dd_calloc(info->n_layers ? info->n_layers : 1, sizeof(*layers));
+    if (layers == NULL) {
+        dd_err_set(&err, DD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < info->n_layers; i++)
+        layers[i] = (dd_report_layer){info->layers[i].digest, info->layers[i].media_type};
+    char serial[37];
+    if (dd_report_uuid(serial) != 0) {
+        dd_err_set(&err, DD_EIO, "cannot read random bytes for the document id");
+        goto fail;
+    }
+    dd_scan_report rep = {
+        .target = target,
+        .name = image_name(info, target),
+        .manifest_digest = info->manifest_digest[0] ? info->manifest_digest : NULL,
+        .config_digest = info->config_digest[0] ? info->config_digest : NULL,
+        .platform = info->platform[0] ? info->platform : NULL,
+        .layers = layers,
+        .n_layers = info->n_layers,
+        .inv = &inv,
+        .time_ms = dd_clock_now_ms(dd_clock_system()),
+        .serial = serial,
+    };
+    if (output != NULL && (out = fopen(output, "w")) == NULL) {
+        dd_err_errno(&err, errno, output);
+        goto fail;
+    }
+    switch (format) {
+    case FMT_TABLE:
+        rc = dd_report_table(out, &rep, out == stdout && isatty(STDOUT_FILENO), &err);
+        break;
+    case FMT_JSON:
+        rc = dd_report_json(out, &rep, &err);
+        break;
+    case FMT_CYCLONEDX:
+        rc = dd_report_cyclonedx(out, &rep, &err);
+        break;
+    case FMT_SPDX:
+        rc = dd_report_spdx(out, &rep, &err);
+        break;
+    }
+    if (out != stdout && fclose(out) != 0 && rc == 0)
+        rc = dd_err_errno(&err, errno, output);
+    out = stdout;
+    if (rc != 0)
+        goto fail;
+    status = 0;
+    goto done;
+fail:
+    fprintf(stderr, "drydock scan: %s\n", err.msg[0] ? err.msg : dd_strerror(err.code));
+    status = 1;
+done:
+    if (out != stdout)
+        fclose(out);
+    dd_free(layers);
+    if (have_inv)
+        dd_inventory_free(&inv);
+    dd_rootfs_free(fs);
+    dd_image_free(img);
+    dd_free(cache_dir);
+    return status;
+}
