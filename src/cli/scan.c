@@ -39,6 +39,8 @@ static const char scan_usage[] =
     "      --no-cache        read every layer, write no cache\n"
     "      --threads N       layers read in parallel (default: the number of CPUs)\n"
     "  -q, --quiet           no progress display (it is shown only on a terminal anyway)\n"
+    "      --stats           print what was read (layers read / from cache, bytes, entries,\n"
+    "                        seconds) as one JSON line on standard error\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0 when the scan completed, 1 on an error (message on standard error),\n"
@@ -52,6 +54,7 @@ static const struct option scan_opts[] = {{"format", required_argument, NULL, 'f
                                           {"no-cache", no_argument, NULL, 'N'},
                                           {"threads", required_argument, NULL, 'T'},
                                           {"quiet", no_argument, NULL, 'q'},
+                                          {"stats", no_argument, NULL, 'S'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
 
@@ -113,7 +116,7 @@ int dd_cmd_scan(int argc, char **argv)
 {
     fmt format = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     const char *output = NULL, *platform = NULL, *data = "./data", *cache_flag = NULL;
-    int no_cache = 0, quiet = 0, threads = 0, status = 1;
+    int no_cache = 0, quiet = 0, threads = 0, status = 1, want_stats = 0;
     char *cache_dir = NULL;
     dd_err err = DD_ERR_INIT;
     dd_image *img = NULL;
@@ -162,6 +165,9 @@ int dd_cmd_scan(int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'S':
+            want_stats = 1;
+            break;
         case 'T': {
             char *end = NULL;
             long n = strtol(optarg, &end, 10);
@@ -185,6 +191,7 @@ int dd_cmd_scan(int argc, char **argv)
         return 2;
     }
     const char *target = argv[optind];
+    int64_t t0 = dd_clock_now_ms(dd_clock_system());
 
     dd_image_options io = DD_IMAGE_OPTIONS_INIT;
     io.platform = platform;
@@ -219,6 +226,16 @@ int dd_cmd_scan(int argc, char **argv)
     if (dd_inventory_build(&inv, fs, &err) != 0)
         goto fail;
     have_inv = 1;
+    if (want_stats)
+        fprintf(stderr,
+                "{\"layers_total\":%zu,\"layers_read\":%zu,\"layers_cached\":%zu,"
+                "\"compressed_bytes\":%llu,\"decompressed_bytes\":%llu,\"entries\":%llu,"
+                "\"kept_files\":%zu,\"packages\":%zu,\"seconds\":%.3f}\n",
+                stats.layers_total, stats.layers_read, stats.layers_cached,
+                (unsigned long long)stats.compressed_bytes,
+                (unsigned long long)stats.decompressed_bytes, (unsigned long long)stats.entries,
+                dd_rootfs_count(fs), inv.pkgs.n,
+                (double)(dd_clock_now_ms(dd_clock_system()) - t0) / 1000.0);
 
     layers = dd_calloc(info->n_layers ? info->n_layers : 1, sizeof(*layers));
     if (layers == NULL) {
