@@ -1,13 +1,16 @@
 /* The dpkg cataloger: installed Debian and Ubuntu packages from var/lib/dpkg/status and from the
- * per-package stanza files that distroless images keep in var/lib/dpkg/status.d/.
+ * per-package stanza files that distroless images keep in var/lib/dpkg/status.d/; and the index
+ * of var/lib/dpkg/info/NAME.list file lists that other catalogers ask which package owns a path.
  *
  * The status file is deb822 (RFC 822-like stanzas). The only C parser of it, libdpkg, is a static
  * library bound to dpkg's in-memory database and aborts on bad input, so this small line-based
- * format is parsed by hand here, over spans of the input (no NUL terminator assumed). */
+ * format is parsed by hand here, over spans of the input (no NUL terminator assumed). The .list
+ * files are one path per line, read by hand for the same reason. */
 #include "inventory/dpkg.h"
 #include "inventory/catalog.h"
 #include "util/alloc.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define STATUS_PATH "var/lib/dpkg/status"
@@ -231,14 +234,332 @@ static int is_status_d_file(const char *path, size_t path_len)
     return !dd_path_has_ext(path, path_len, ".md5sums");
 }
 
+/* ---- file lists: which package owns a path ---- */
+
+/* An indexed path: a span of a borrowed .list buffer, without leading and trailing '/'. */
+typedef struct owner_ent {
+    const char *path;
+    size_t len;
+    size_t pkg; /* index in pkgs */
+} owner_ent;
+
+struct dd_dpkg_owners {
+    owner_ent *e;
+    size_t n, cap;
+    uint32_t *slots; /* open addressing: index+1 in e, 0 = empty; n_slots is a power of two */
+    size_t n_slots;
+    dd_strlist pkgs;
+    size_t n_lists;
+    unsigned merged; /* bit i: merged_dirs[i] is a symlink to usr/merged_dirs[i] */
+};
+
+static const char *const merged_dirs[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+#define N_MERGED (sizeof(merged_dirs) / sizeof(merged_dirs[0]))
+
+/* FNV-1a over the concatenation a + b (lookups of "usr/" + path need no copy). */
+static uint64_t hash2(const char *a, size_t al, const char *b, size_t bl)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < al; i++)
+        h = (h ^ (uint8_t)a[i]) * 1099511628211ull;
+    for (size_t i = 0; i < bl; i++)
+        h = (h ^ (uint8_t)b[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The slot holding a + b, or the empty slot where it would go. */
+static size_t find_slot(const dd_dpkg_owners *o, const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t mask = o->n_slots - 1, h = (size_t)hash2(a, al, b, bl) & mask;
+    while (o->slots[h] != 0) {
+        const owner_ent *e = &o->e[o->slots[h] - 1];
+        if (e->len == al + bl && memcmp(e->path, a, al) == 0 && memcmp(e->path + al, b, bl) == 0)
+            break;
+        h = (h + 1) & mask;
+    }
+    return h;
+}
+
+static const owner_ent *lookup(const dd_dpkg_owners *o, const char *a, size_t al, const char *b,
+                               size_t bl)
+{
+    if (o->n_slots == 0)
+        return NULL;
+    uint32_t s = o->slots[find_slot(o, a, al, b, bl)];
+    return s != 0 ? &o->e[s - 1] : NULL;
+}
+
+/* Room for extra more entries, the table at most half full. */
+static int reserve(dd_dpkg_owners *o, size_t extra)
+{
+    size_t need = o->n + extra;
+    if (need > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < need)
+            cap *= 2;
+        owner_ent *e = dd_reallocarray(o->e, cap, sizeof(*e));
+        if (e == NULL)
+            return DD_ENOMEM;
+        o->e = e;
+        o->cap = cap;
+    }
+    if (need * 2 <= o->n_slots)
+        return 0;
+    size_t n_slots = o->n_slots ? o->n_slots : 512;
+    while (need * 2 > n_slots)
+        n_slots *= 2;
+    uint32_t *slots = dd_calloc(n_slots, sizeof(*slots));
+    if (slots == NULL)
+        return DD_ENOMEM;
+    dd_free(o->slots);
+    o->slots = slots;
+    o->n_slots = n_slots;
+    for (size_t i = 0; i < o->n; i++)
+        o->slots[find_slot(o, "", 0, o->e[i].path, o->e[i].len)] = (uint32_t)(i + 1);
+    return 0;
+}
+
+/* The next line of a .list from *pos: its offset and span (without "\n"). */
+static bool next_line(const uint8_t *buf, size_t len, size_t *pos, size_t *start, span *line)
+{
+    if (*pos >= len)
+        return false;
+    const uint8_t *nl = memchr(buf + *pos, '\n', len - *pos);
+    size_t end = nl != NULL ? (size_t)(nl - buf) : len;
+    *start = *pos;
+    *line = (span){buf + *pos, end - *pos};
+    *pos = nl != NULL ? end + 1 : len;
+    return true;
+}
+
+/* A line's path without leading and trailing '/'; empty for "", "/" and "/.". */
+static span list_path(span line)
+{
+    while (line.len > 0 && line.p[0] == '/') {
+        line.p++;
+        line.len--;
+    }
+    while (line.len > 0 && line.p[line.len - 1] == '/')
+        line.len--;
+    if (line.len == 1 && line.p[0] == '.')
+        line.len = 0;
+    return line;
+}
+
+int dd_dpkg_owners_new(dd_dpkg_owners **out)
+{
+    *out = dd_calloc(1, sizeof(**out));
+    return *out != NULL ? 0 : DD_ENOMEM;
+}
+
+int dd_dpkg_list_parse(const uint8_t *buf, size_t len, const char *pkg, dd_dpkg_owners *owners,
+                       dd_err *err)
+{
+    size_t pos = 0, start, n_paths = 0;
+    span line;
+    int rc = 0;
+    if (len == 0)
+        return 0;
+    /* first pass: a bad line rejects the whole list before anything is indexed */
+    while (next_line(buf, len, &pos, &start, &line)) {
+        if (line.len == 0)
+            continue;
+        if (line.p[0] != '/' || memchr(line.p, '\0', line.len) != NULL)
+            return dd_err_set_at(err, DD_EINVALID, start,
+                                 "dpkg: .list line at byte %zu is not an absolute path", start);
+        n_paths++;
+    }
+    if (n_paths > DD_DPKG_OWNERS_MAX - owners->n)
+        return dd_err_set(err, DD_ELIMIT, "dpkg: over %u indexed paths",
+                          (unsigned)DD_DPKG_OWNERS_MAX);
+    if ((rc = reserve(owners, n_paths)) != 0 || (rc = dd_strlist_push_str(&owners->pkgs, pkg)) != 0)
+        return dd_err_set(err, rc, "dpkg: out of memory");
+    pos = 0;
+    while (next_line(buf, len, &pos, &start, &line)) {
+        span p = list_path(line);
+        if (p.len == 0)
+            continue;
+        size_t h = find_slot(owners, "", 0, (const char *)p.p, p.len);
+        if (owners->slots[h] != 0)
+            continue; /* first owner wins */
+        owners->e[owners->n] = (owner_ent){(const char *)p.p, p.len, owners->pkgs.n - 1};
+        owners->slots[h] = (uint32_t)++owners->n;
+    }
+    return 0;
+}
+
+/* var/lib/dpkg/info/NAME.list, directly in the directory. */
+static int is_list_file(const char *path, size_t path_len)
+{
+    size_t dl = sizeof(DD_DPKG_INFO_DIR) - 1;
+    if (path_len <= dl + 5 || memcmp(path, DD_DPKG_INFO_DIR, dl) != 0)
+        return 0;
+    if (memchr(path + dl, '/', path_len - dl) != NULL)
+        return 0;
+    return dd_path_has_ext(path, path_len, ".list");
+}
+
+/* "usr/DIR" or "/usr/DIR" (a trailing '/' allowed). */
+static bool is_usr_link(const char *target, const char *dir)
+{
+    while (*target == '/')
+        target++;
+    size_t tl = strlen(target), dl = strlen(dir);
+    while (tl > 0 && target[tl - 1] == '/')
+        tl--;
+    return tl == 4 + dl && memcmp(target, "usr/", 4) == 0 && memcmp(target + 4, dir, dl) == 0;
+}
+
+int dd_dpkg_owners_load(dd_dpkg_owners **out, const dd_rootfs *fs,
+                        void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
+                        dd_err *err)
+{
+    dd_dpkg_owners *o = NULL;
+    char *abs = NULL, *pkg = NULL, *msg = NULL;
+    size_t dl = sizeof(DD_DPKG_INFO_DIR) - 1;
+    int rc = dd_dpkg_owners_new(&o);
+    *out = NULL;
+    if (rc != 0)
+        goto out;
+    for (size_t i = 0; i < N_MERGED; i++) {
+        const char *t = dd_rootfs_symlink(fs, merged_dirs[i]);
+        if (t != NULL && is_usr_link(t, merged_dirs[i]))
+            o->merged |= 1u << i;
+    }
+    size_t n = dd_rootfs_count(fs);
+    for (size_t i = dd_rootfs_lower_bound(fs, DD_DPKG_INFO_DIR); i < n; i++) {
+        const dd_rfile *f = dd_rootfs_at(fs, i);
+        size_t pl = strlen(f->path);
+        if (pl < dl || memcmp(f->path, DD_DPKG_INFO_DIR, dl) != 0)
+            break;
+        if (!is_list_file(f->path, pl))
+            continue;
+        o->n_lists++;
+        /* "NAME.list" or "NAME:ARCH.list" */
+        const char *base = f->path + dl;
+        size_t bl = pl - dl - 5;
+        const char *colon = memchr(base, ':', bl);
+        if ((abs = dd_asprintf("/%s", f->path)) == NULL ||
+            (pkg = dd_strndup(base, colon != NULL ? (size_t)(colon - base) : bl)) == NULL) {
+            rc = DD_ENOMEM;
+            goto out;
+        }
+        dd_err perr = DD_ERR_INIT;
+        if (f->extracted || f->len > DD_DPKG_LIST_MAX) {
+            msg = dd_asprintf("dpkg: %llu bytes, over the %u-byte .list limit: not read",
+                              (unsigned long long)f->size, (unsigned)DD_DPKG_LIST_MAX);
+            if (msg == NULL) {
+                rc = DD_ENOMEM;
+                goto out;
+            }
+        } else if (*pkg == '\0') {
+            dd_err_set(&perr, DD_EINVALID, "dpkg: .list file without a package name");
+        } else if ((rc = dd_dpkg_list_parse(f->data, f->len, pkg, o, &perr)) == DD_ENOMEM) {
+            goto out;
+        }
+        rc = 0;
+        if (warn != NULL && (msg != NULL || perr.code != 0))
+            warn(warn_ctx, abs, msg != NULL ? msg : perr.msg);
+        dd_free(msg);
+        dd_free(abs);
+        dd_free(pkg);
+        msg = abs = pkg = NULL;
+    }
+    *out = o;
+    o = NULL;
+out:
+    dd_free(msg);
+    dd_free(abs);
+    dd_free(pkg);
+    dd_dpkg_owners_free(o);
+    if (rc == DD_ENOMEM)
+        dd_err_set(err, rc, "dpkg: out of memory");
+    return rc;
+}
+
+const char *dd_dpkg_owners_find(const dd_dpkg_owners *owners, const char *path)
+{
+    if (owners == NULL || path == NULL)
+        return NULL;
+    while (*path == '/')
+        path++;
+    size_t len = strlen(path);
+    while (len > 0 && path[len - 1] == '/')
+        len--;
+    const owner_ent *e = lookup(owners, "", 0, path, len);
+    for (size_t i = 0; e == NULL && i < N_MERGED; i++) {
+        if (!(owners->merged & (1u << i)))
+            continue;
+        const char *d = merged_dirs[i];
+        size_t dl = strlen(d);
+        if (len >= 4 + dl && memcmp(path, "usr/", 4) == 0 && memcmp(path + 4, d, dl) == 0 &&
+            (len == 4 + dl || path[4 + dl] == '/'))
+            e = lookup(owners, "", 0, path + 4, len - 4); /* usr/lib/x listed as /lib/x */
+        else if (len >= dl && memcmp(path, d, dl) == 0 && (len == dl || path[dl] == '/'))
+            e = lookup(owners, "usr/", 4, path, len); /* lib/x listed as /usr/lib/x */
+    }
+    return e != NULL ? owners->pkgs.items[e->pkg] : NULL;
+}
+
+size_t dd_dpkg_owners_n_lists(const dd_dpkg_owners *owners)
+{
+    return owners != NULL ? owners->n_lists : 0;
+}
+
+void dd_dpkg_owners_free(dd_dpkg_owners *owners)
+{
+    if (owners == NULL)
+        return;
+    dd_free(owners->e);
+    dd_free(owners->slots);
+    dd_strlist_free(&owners->pkgs);
+    dd_free(owners);
+}
+
+/* ---- the cataloger ---- */
+
+/* A .list over DD_DPKG_LIST_MAX: kept as an empty extracted file, so that the owners index can
+ * report it skipped instead of failing the whole image at the file limit. */
+static void *big_begin(const char *path, uint64_t size)
+{
+    (void)path;
+    (void)size;
+    static const char marker = 0;
+    return (void *)&marker;
+}
+
+static int big_feed(void *state, const uint8_t *data, size_t len)
+{
+    (void)state;
+    (void)data;
+    (void)len;
+    return 1;
+}
+
+static int big_end(void *state, uint8_t **out, size_t *out_len)
+{
+    (void)state;
+    *out_len = 0;
+    *out = dd_malloc(1);
+    return *out != NULL ? 0 : DD_ENOMEM;
+}
+
+static const dd_extractor big_list = {big_begin, big_feed, big_end};
+
 static dd_keep wants(const char *path, size_t path_len, uint32_t mode, uint64_t size,
                      const dd_extractor **extractor)
 {
     (void)mode;
-    (void)size;
-    (void)extractor;
     if (path_len == sizeof(STATUS_PATH) - 1 && memcmp(path, STATUS_PATH, path_len) == 0)
         return DD_KEEP_WHOLE;
+    if (is_list_file(path, path_len)) {
+        if (size <= DD_DPKG_LIST_MAX)
+            return DD_KEEP_WHOLE;
+        if (extractor == NULL)
+            return DD_KEEP_NONE;
+        *extractor = &big_list;
+        return DD_KEEP_EXTRACT;
+    }
     return is_status_d_file(path, path_len) ? DD_KEEP_WHOLE : DD_KEEP_NONE;
 }
 
@@ -267,6 +588,7 @@ static int catalog(const dd_rootfs *fs, dd_pkg_list *out,
                    dd_err *err)
 {
     int rc = 0;
+    dd_dpkg_owners *owners = NULL;
     const dd_rfile *status = dd_rootfs_get(fs, STATUS_PATH);
     if (status != NULL) {
         rc = parse_file(status, out, warn, warn_ctx, err);
@@ -286,7 +608,12 @@ static int catalog(const dd_rootfs *fs, dd_pkg_list *out,
         if (rc != 0)
             goto out;
     }
+    /* The catalogers that ask for owners load the index silently: bad .list files are reported
+     * once, here. */
+    if (warn != NULL && dd_rootfs_lower_bound(fs, DD_DPKG_INFO_DIR) < n)
+        rc = dd_dpkg_owners_load(&owners, fs, warn, warn_ctx, err);
 out:
+    dd_dpkg_owners_free(owners);
     return rc;
 }
 

@@ -10,11 +10,16 @@
  * key = value items (strings, arrays and inline tables kept as raw text) and the [[package]]
  * tables are read from those. Pipfile.lock is JSON (jansson).
  *
- * Distributions under usr/lib/python3/dist-packages or usr/lib/python3.X/dist-packages were
- * installed by the OS package manager: their owner is "dpkg" (the owning package is not known
- * here; see the report of this change). */
+ * Owner: a distribution whose metadata file (METADATA, PKG-INFO or the .egg-info file) is listed
+ * in a var/lib/dpkg/info/NAME.list of the image gets owner = that dpkg package (dd_dpkg_owners,
+ * built once per catalog() call, only when a distribution is found). When the image has no .list
+ * files at all (e.g. a stripped image that kept only var/lib/dpkg/status), distributions under
+ * usr/lib/python3/dist-packages or usr/lib/python3.X/dist-packages, where only Debian's packages
+ * install, get the marker owner "dpkg" (owning package unknown); when it has .list files but none
+ * names the file, the owner stays NULL (pip put it there, not dpkg), as it does elsewhere. */
 #include "inventory/python.h"
 #include "inventory/catalog.h"
+#include "inventory/dpkg.h"
 #include "inventory/npm.h"
 #include "util/alloc.h"
 
@@ -694,6 +699,24 @@ static bool os_owned(const char *p)
     return strncmp(p, "/dist-packages/", 15) == 0;
 }
 
+/* Sets p's owner from the dpkg file lists of fs, loaded on first use (see the header comment). */
+static int set_owner(dd_pkg *p, const dd_rootfs *fs, const char *path, dd_dpkg_owners **owners,
+                     bool *loaded, dd_err *err)
+{
+    int rc = 0;
+    if (!*loaded) {
+        if ((rc = dd_dpkg_owners_load(owners, fs, NULL, NULL, err)) != 0)
+            return rc;
+        *loaded = true;
+    }
+    const char *o = dd_dpkg_owners_find(*owners, path);
+    if (o == NULL && dd_dpkg_owners_n_lists(*owners) == 0 && os_owned(path))
+        o = "dpkg";
+    if (o != NULL && (p->owner = dd_strdup(o)) == NULL)
+        rc = DD_ENOMEM;
+    return rc;
+}
+
 static size_t anywhere(const char *path, int lockfile)
 {
     (void)path;
@@ -707,6 +730,8 @@ static int python_catalog(const dd_rootfs *fs, dd_pkg_list *out,
 {
     dd_pkg_list inst = DD_PKG_LIST_INIT, decl = DD_PKG_LIST_INIT;
     char *apath = NULL;
+    dd_dpkg_owners *owners = NULL;
+    bool owners_loaded = false;
     int rc = 0;
     size_t n = dd_rootfs_count(fs);
     for (size_t i = 0; i < n; i++) {
@@ -742,17 +767,16 @@ static int python_catalog(const dd_rootfs *fs, dd_pkg_list *out,
         if (rc != 0 && warn != NULL)
             warn(warn_ctx, apath, perr.msg);
         rc = 0;
-        if (inst.n > before && os_owned(f->path) &&
-            (inst.items[inst.n - 1].owner = dd_strdup("dpkg")) == NULL) {
-            rc = DD_ENOMEM;
+        if (inst.n > before && (rc = set_owner(&inst.items[inst.n - 1], fs, f->path, &owners,
+                                               &owners_loaded, err)) != 0)
             goto out;
-        }
         dd_free(apath);
         apath = NULL;
     }
     rc = dd_npm_reconcile(out, &inst, &decl, anywhere, dd_python_name_cmp);
 out:
     dd_free(apath);
+    dd_dpkg_owners_free(owners);
     dd_pkg_list_free(&inst);
     dd_pkg_list_free(&decl);
     if (rc == DD_ENOMEM)

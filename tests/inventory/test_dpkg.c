@@ -1,7 +1,9 @@
 /* Tests for the dpkg cataloger: every real status file under tests/fixtures/pkgdb/dpkg is parsed
  * and compared, as a set, with what dpkg-query itself prints for it (minus the config-files state,
  * which we do not report); distroless status.d stanzas, the cataloger end to end on a rootfs
- * directory, and hand-written edge cases (CRLF, no trailing newline, bad lines). */
+ * directory, and hand-written edge cases (CRLF, no trailing newline, bad lines); the owners index
+ * of var/lib/dpkg/info/NAME.list (the python cataloger's test checks it against real dpkg -S
+ * output). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -441,6 +443,146 @@ static void test_edge_cases(void **state)
     assert_int_equal(pl.n, 0);
 }
 
+static void add_str(dd_rootfs *fs, const char *path, const char *data)
+{
+    assert_int_equal(dd_rootfs_add_file(fs, path, (const uint8_t *)data, strlen(data), strlen(data),
+                                        0100644, 0, 0),
+                     0);
+}
+
+/* The owners index: multi-arch .list names, first owner wins, /usr-merge spellings in both
+ * directions only when the image has the symlink, bad and oversized lists skipped with a warning.
+ * The "/lib/x86_64-linux-gnu/..." lines are as Debian 12's libc6:amd64.list writes them. */
+static void test_owners(void **state)
+{
+    (void)state;
+    for (int merged = 0; merged <= 1; merged++) {
+        dd_rootfs *fs = NULL;
+        assert_int_equal(dd_rootfs_new(&fs), 0);
+        add_str(fs, "var/lib/dpkg/info/libc6:amd64.list",
+                "/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n"
+                "/usr/share/doc/libc6/copyright");
+        add_str(fs, "var/lib/dpkg/info/python3-attr.list",
+                "/.\n/usr\n/usr/lib\n/usr/lib/python3/dist-packages/attr/__init__.py\n"
+                "/lib/x86_64-linux-gnu\n");
+        add_str(fs, "var/lib/dpkg/info/bad.list", "/usr/bin/bad\nrelative/path\n");
+        add_str(fs, "var/lib/dpkg/info/:amd64.list", "/usr/bin/noname\n");
+        add_str(fs, "var/lib/dpkg/info/libc6.md5sums", "0  usr/bin/md5\n");
+        assert_int_equal(dd_rootfs_add_file(fs, "var/lib/dpkg/info/huge.list", (const uint8_t *)"",
+                                            0, DD_DPKG_LIST_MAX + 1ull, 0100644, 0, 1),
+                         0);
+        if (merged)
+            assert_int_equal(dd_rootfs_add_symlink(fs, "lib", "/usr/lib", 0), 0);
+        assert_int_equal(dd_rootfs_finish(fs), 0);
+
+        dd_dpkg_owners *o = NULL;
+        dd_err err = DD_ERR_INIT;
+        n_warn = 0;
+        assert_int_equal(dd_dpkg_owners_load(&o, fs, count_warn, NULL, &err), 0);
+        assert_int_equal(n_warn, 3); /* bad.list, :amd64.list, huge.list */
+        assert_int_equal(dd_dpkg_owners_n_lists(o), 5);
+        assert_string_equal(dd_dpkg_owners_find(o, "/lib/x86_64-linux-gnu/libc.so.6"), "libc6");
+        assert_string_equal(dd_dpkg_owners_find(o, "usr/share/doc/libc6/copyright"), "libc6");
+        assert_string_equal(dd_dpkg_owners_find(o, "/usr/share/doc/libc6/copyright/"), "libc6");
+        /* listed by both: the first .list by name */
+        assert_string_equal(dd_dpkg_owners_find(o, "lib/x86_64-linux-gnu"), "libc6");
+        assert_string_equal(dd_dpkg_owners_find(o, "usr/lib"), "python3-attr");
+        assert_null(dd_dpkg_owners_find(o, "."));
+        assert_null(dd_dpkg_owners_find(o, ""));
+        assert_null(dd_dpkg_owners_find(o, "usr/bin/bad")); /* the whole bad list is dropped */
+        assert_null(dd_dpkg_owners_find(o, "usr/bin/noname"));
+        assert_null(dd_dpkg_owners_find(o, "usr/bin/md5"));
+        assert_null(dd_dpkg_owners_find(o, "usr/share/doc/libc6/copyrigh"));
+        /* the other spelling: only through the lib -> usr/lib symlink */
+        const char *a = dd_dpkg_owners_find(o, "usr/lib/x86_64-linux-gnu/libc.so.6");
+        const char *b = dd_dpkg_owners_find(o, "lib/python3/dist-packages/attr/__init__.py");
+        const char *c = dd_dpkg_owners_find(o, "usr/lib/x86_64-linux-gnu");
+        if (merged) {
+            assert_string_equal(a, "libc6");
+            assert_string_equal(b, "python3-attr");
+            assert_string_equal(c, "libc6");
+        } else {
+            assert_null(a);
+            assert_null(b);
+            assert_null(c);
+        }
+        assert_null(dd_dpkg_owners_find(o, "usr/lib64/x86_64-linux-gnu/libc.so.6"));
+        assert_null(dd_dpkg_owners_find(o, "usr/libx/x86_64-linux-gnu/libc.so.6"));
+        dd_dpkg_owners_free(o);
+
+        /* the cataloger reports the same bad lists once */
+        dd_pkg_list pl = DD_PKG_LIST_INIT;
+        n_warn = 0;
+        assert_int_equal(dd_cataloger_dpkg.catalog(fs, &pl, count_warn, NULL, &err), 0);
+        assert_int_equal(n_warn, 3);
+        assert_int_equal(pl.n, 0);
+        dd_rootfs_free(fs);
+    }
+    /* an image without file lists */
+    dd_rootfs *fs = NULL;
+    dd_dpkg_owners *o = NULL;
+    dd_err err = DD_ERR_INIT;
+    assert_int_equal(dd_rootfs_new(&fs), 0);
+    assert_int_equal(dd_rootfs_finish(fs), 0);
+    assert_int_equal(dd_dpkg_owners_load(&o, fs, NULL, NULL, &err), 0);
+    assert_int_equal(dd_dpkg_owners_n_lists(o), 0);
+    assert_null(dd_dpkg_owners_find(o, "usr/bin/x"));
+    assert_null(dd_dpkg_owners_find(NULL, "usr/bin/x"));
+    dd_dpkg_owners_free(o);
+    dd_rootfs_free(fs);
+
+    /* the parser directly: a bad line's offset, NUL bytes, no trailing newline */
+    assert_int_equal(dd_dpkg_owners_new(&o), 0);
+    static const char nul[] = "/a\n/b\0c\n";
+    assert_int_equal(dd_dpkg_list_parse((const uint8_t *)nul, sizeof(nul) - 1, "p", o, &err),
+                     DD_EINVALID);
+    assert_int_equal(err.offset, 3);
+    assert_null(dd_dpkg_owners_find(o, "a"));
+    assert_int_equal(dd_dpkg_list_parse((const uint8_t *)"/x/y", 4, "q", o, &err), 0);
+    assert_int_equal(dd_dpkg_list_parse((const uint8_t *)"\n\n//x/y\n/z\n", 11, "r", o, &err), 0);
+    assert_int_equal(dd_dpkg_list_parse(NULL, 0, "s", o, &err), 0);
+    assert_string_equal(dd_dpkg_owners_find(o, "x/y"), "q");
+    assert_string_equal(dd_dpkg_owners_find(o, "//z"), "r");
+    dd_dpkg_owners_free(o);
+}
+
+/* wants keeps the file lists; one over the limit goes through an extractor that keeps nothing */
+static void test_owners_wants(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        uint64_t size;
+        dd_keep want;
+    } cases[] = {
+        {"var/lib/dpkg/info/libc6:amd64.list", 100, DD_KEEP_WHOLE},
+        {"var/lib/dpkg/info/python3-attr.list", DD_DPKG_LIST_MAX, DD_KEEP_WHOLE},
+        {"var/lib/dpkg/info/big.list", DD_DPKG_LIST_MAX + 1ull, DD_KEEP_EXTRACT},
+        {"var/lib/dpkg/info/.list", 10, DD_KEEP_NONE},
+        {"var/lib/dpkg/info/libc6.md5sums", 10, DD_KEEP_NONE},
+        {"var/lib/dpkg/info/sub/x.list", 10, DD_KEEP_NONE},
+        {"usr/share/x.list", 10, DD_KEEP_NONE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const dd_extractor *ex = NULL;
+        const char *p = cases[i].path;
+        assert_int_equal(dd_cataloger_dpkg.wants(p, strlen(p), 0100644, cases[i].size, &ex),
+                         cases[i].want);
+        if (cases[i].want == DD_KEEP_EXTRACT) {
+            assert_non_null(ex);
+            void *st = ex->begin(p, cases[i].size);
+            assert_non_null(st);
+            assert_int_equal(ex->feed(st, (const uint8_t *)"/x\n", 3), 1);
+            uint8_t *out = NULL;
+            size_t out_len = 1;
+            assert_int_equal(ex->end(st, &out, &out_len), 0);
+            assert_non_null(out);
+            assert_int_equal(out_len, 0);
+            dd_free(out);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +592,8 @@ int main(void)
         cmocka_unit_test(test_catalog_rootfs_dir),
         cmocka_unit_test(test_catalog_warns),
         cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_owners),
+        cmocka_unit_test(test_owners_wants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Tests of the python cataloger against real metadata files and lockfiles (tests/fixtures/pkgdb/
  * lang/python). Expected values are read from the fixtures here by independent simple means
- * (header lines, "[[package]]" lines, jansson), plus spot checks taken from the files. */
+ * (header lines, "[[package]]" lines, jansson), plus spot checks taken from the files; owners
+ * against the `dpkg -S` output stored beside a real Debian 12 dpkg database (pkgdb/dpkg-owner). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "inventory/catalog.h"
+#include "inventory/dpkg.h"
 #include "inventory/python.h"
 
 #define PY_DIR DD_FIXTURES "/pkgdb/lang/python"
@@ -315,6 +317,100 @@ static void test_catalog(void **state)
     dd_rootfs_free(fs);
 }
 
+/* Real dpkg data of a Debian 12 system (tests/fixtures/pkgdb/dpkg-owner/debian12-python3, see its
+ * PROVENANCE.md): every distribution gets the owner that `dpkg -S` printed for its metadata file,
+ * read from expected-owners.txt. */
+#define OWNER_DIR DD_FIXTURES "/pkgdb/dpkg-owner/debian12-python3"
+
+static dd_keep python_dpkg_wants(const char *path, size_t path_len, uint32_t mode, uint64_t size,
+                                 const dd_extractor **extractor)
+{
+    dd_keep k = dd_cataloger_python.wants(path, path_len, mode, size, extractor);
+    return k != DD_KEEP_NONE ? k : dd_cataloger_dpkg.wants(path, path_len, mode, size, extractor);
+}
+
+static void test_dpkg_owner(void **state)
+{
+    (void)state;
+    dd_rootfs *fs = NULL;
+    dd_err err = DD_ERR_INIT;
+    assert_int_equal(dd_rootfs_from_dir(&fs, OWNER_DIR, python_dpkg_wants, 64u << 20, &err), 0);
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    assert_int_equal(dd_cataloger_python.catalog(fs, &l, NULL, NULL, &err), 0);
+
+    FILE *f = fopen(OWNER_DIR "/expected-owners.txt", "r");
+    assert_non_null(f);
+    char line[1024];
+    size_t n_expected = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        *tab = '\0';
+        tab[1 + strcspn(tab + 1, "\n")] = '\0';
+        const dd_pkg *p = NULL;
+        for (size_t i = 0; i < l.n && p == NULL; i++)
+            if (strcmp(l.items[i].paths.items[0], line) == 0)
+                p = &l.items[i];
+        if (p == NULL)
+            print_error("no package found in %s\n", line);
+        assert_non_null(p);
+        assert_non_null(p->owner);
+        assert_string_equal(p->owner, tab + 1);
+        n_expected++;
+    }
+    fclose(f);
+    assert_true(n_expected > 0);
+    assert_int_equal(l.n, n_expected);
+    const dd_pkg *p = find(&l, "pyrsistent", "0.18.1"); /* NAME:ARCH.list */
+    assert_non_null(p);
+    assert_string_equal(p->owner, "python3-pyrsistent");
+    dd_pkg_list_free(&l);
+    dd_rootfs_free(fs);
+}
+
+/* With file lists in the image, a distribution in dist-packages that no list names has no owner
+ * (no "dpkg" marker); a /usr-merge spelling (/lib/python3/...) is found through lib -> usr/lib. */
+static void test_dpkg_owner_lists(void **state)
+{
+    (void)state;
+    for (int merged = 0; merged <= 1; merged++) {
+        dd_rootfs *fs = NULL;
+        dd_err err = DD_ERR_INIT;
+        assert_int_equal(dd_rootfs_new(&fs), 0);
+        add_fixture(fs, "usr/lib/python3/dist-packages/Flask-2.0.0.dist-info/METADATA",
+                    "metadata/Flask-2.0.0.dist-info/METADATA");
+        add_fixture(fs, "usr/lib/python3/dist-packages/networkx-3.0.dist-info/METADATA",
+                    "metadata/networkx-3.0.dist-info/METADATA");
+        add_fixture(fs, "usr/local/lib/python3.12/site-packages/pip-24.0.dist-info/METADATA",
+                    "site-packages-debian12/pip-24.0.dist-info/METADATA");
+        const char *list = "/.\n/lib\n/lib/python3\n/lib/python3/dist-packages\n"
+                           "/lib/python3/dist-packages/Flask-2.0.0.dist-info\n"
+                           "/lib/python3/dist-packages/Flask-2.0.0.dist-info/METADATA\n";
+        assert_int_equal(dd_rootfs_add_file(fs, "var/lib/dpkg/info/python3-flask.list",
+                                            (const uint8_t *)list, strlen(list), strlen(list),
+                                            0100644, 0, 0),
+                         0);
+        if (merged)
+            assert_int_equal(dd_rootfs_add_symlink(fs, "lib", "usr/lib", 0), 0);
+        assert_int_equal(dd_rootfs_finish(fs), 0);
+        dd_pkg_list l = DD_PKG_LIST_INIT;
+        assert_int_equal(dd_cataloger_python.catalog(fs, &l, NULL, NULL, &err), 0);
+        assert_int_equal(l.n, 3);
+        const dd_pkg *p = find(&l, "Flask", "2.0.0");
+        assert_non_null(p);
+        if (merged)
+            assert_string_equal(p->owner, "python3-flask");
+        else
+            assert_null(p->owner);
+        assert_non_null(p = find(&l, "networkx", "3.0"));
+        assert_null(p->owner);
+        assert_non_null(p = find(&l, "pip", "24.0"));
+        assert_null(p->owner);
+        dd_pkg_list_free(&l);
+        dd_rootfs_free(fs);
+    }
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -347,10 +443,15 @@ static void test_invalid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_metadata),     cmocka_unit_test(test_poetry),
-        cmocka_unit_test(test_uv),           cmocka_unit_test(test_pipfile),
-        cmocka_unit_test(test_requirements), cmocka_unit_test(test_catalog),
+        cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_poetry),
+        cmocka_unit_test(test_uv),
+        cmocka_unit_test(test_pipfile),
+        cmocka_unit_test(test_requirements),
+        cmocka_unit_test(test_catalog),
         cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_dpkg_owner),
+        cmocka_unit_test(test_dpkg_owner_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -194,6 +194,37 @@ static void test_catalog(void **state)
     dd_rootfs_free(fs);
 }
 
+/* With dpkg file lists in the image, a gem whose gemspec a list names is owned by that package
+ * (NAME:ARCH.list gives NAME); one in usr/lib/ruby that no list names has no owner. */
+static void test_dpkg_owner(void **state)
+{
+    (void)state;
+    dd_rootfs *fs = NULL;
+    dd_err err = DD_ERR_INIT;
+    assert_int_equal(dd_rootfs_new(&fs), 0);
+    add_fixture(fs, "usr/share/rubygems-integration/all/specifications/rss-0.2.9.gemspec",
+                "specifications/rss-0.2.9.gemspec");
+    add_fixture(fs, "usr/lib/ruby/gems/3.1.0/specifications/default/bundler-2.1.4.gemspec",
+                "specifications/bundler.gemspec");
+    const char *list = "/.\n/usr\n/usr/share/rubygems-integration/all/specifications/"
+                       "rss-0.2.9.gemspec\n";
+    assert_int_equal(dd_rootfs_add_file(fs, "var/lib/dpkg/info/ruby-rss:amd64.list",
+                                        (const uint8_t *)list, strlen(list), strlen(list), 0100644,
+                                        0, 0),
+                     0);
+    assert_int_equal(dd_rootfs_finish(fs), 0);
+    dd_pkg_list l = DD_PKG_LIST_INIT;
+    assert_int_equal(dd_cataloger_ruby.catalog(fs, &l, NULL, NULL, &err), 0);
+    assert_int_equal(l.n, 2);
+    const dd_pkg *p = find(&l, "rss", "0.2.9");
+    assert_non_null(p);
+    assert_string_equal(p->owner, "ruby-rss");
+    assert_non_null(p = find(&l, "bundler", "2.1.4"));
+    assert_null(p->owner);
+    dd_pkg_list_free(&l);
+    dd_rootfs_free(fs);
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -220,10 +251,9 @@ static void test_invalid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gemspec),
-        cmocka_unit_test(test_gemfile_lock),
-        cmocka_unit_test(test_catalog),
-        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_gemspec),    cmocka_unit_test(test_gemfile_lock),
+        cmocka_unit_test(test_catalog),    cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_dpkg_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
