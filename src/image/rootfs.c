@@ -356,6 +356,11 @@ static const char *find_link(const dd_rootfs *fs, const char *path)
     return NULL;
 }
 
+const char *dd_rootfs_symlink(const dd_rootfs *fs, const char *path)
+{
+    return find_link(fs, path);
+}
+
 /* Resolves symlinks component by component, confined to the root: ".." at the root stays at the
  * root, absolute targets restart from the root. */
 const dd_rfile *dd_rootfs_get(const dd_rootfs *fs, const char *path)

@@ -59,6 +59,10 @@ const dd_rfile *dd_rootfs_at(const dd_rootfs *fs, size_t i);
 /* Looks a path up, following symlinks inside the image (at most 40 hops; a link that leaves the
  * root is clamped to it, like chroot). NULL when absent or not kept. */
 const dd_rfile *dd_rootfs_get(const dd_rootfs *fs, const char *path);
+/* The target, as recorded, of the symlink at exactly path (normalised; not resolved through
+ * other links), or NULL when path is not a symlink. E.g. "usr/lib" for "lib" in /usr-merged
+ * images. */
+const char *dd_rootfs_symlink(const dd_rootfs *fs, const char *path);
 /* Index of the first kept file whose path is >= prefix (for prefix scans with dd_rootfs_at). */
 size_t dd_rootfs_lower_bound(const dd_rootfs *fs, const char *prefix);
 /* Number of layers, and the digest of layer i ("sha256:..."; for dir: targets, "" ). */
