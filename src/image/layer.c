@@ -210,23 +210,28 @@ int dd_contrib_add(dd_contrib *c, dd_op_kind kind, const char *path, size_t path
                    const char *target, size_t target_len, uint32_t mode, uint64_t size,
                    uint8_t *data, size_t len, int extracted)
 {
+    int rc = 0;
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
         dd_layer_op *ops = dd_reallocarray(c->ops, cap, sizeof(*ops));
-        if (ops == NULL)
-            goto oom;
+        if (ops == NULL) {
+            rc = DD_ENOMEM;
+            goto out;
+        }
         c->ops = ops;
         c->cap = cap;
     }
     const char *p = arena_copy(&c->names, path, path_len);
     const char *t = target ? arena_copy(&c->names, target, target_len) : NULL;
-    if (p == NULL || (target != NULL && t == NULL))
-        goto oom;
+    if (p == NULL || (target != NULL && t == NULL)) {
+        rc = DD_ENOMEM;
+        goto out;
+    }
     c->ops[c->n++] = (dd_layer_op){(uint8_t)kind, extracted ? 1 : 0, mode, size, p, t, data, len};
-    return 0;
-oom:
+    data = NULL;
+out:
     dd_free(data);
-    return DD_ENOMEM;
+    return rc;
 }
 
 size_t dd_contrib_n_ops(const dd_contrib *c)
@@ -995,7 +1000,7 @@ static int read_one(job *j, size_t u, dd_err *err)
         goto out;
     }
     layer_args(j, u, &a);
-    if ((rc = dd_image_open_layer(j->img, a.index, &s.fd, &verify, err)) != 0)
+    if ((rc = dd_image_open_layer(&s.fd, &verify, j->img, a.index, err)) != 0)
         goto out;
     if ((s.buf = dd_malloc(READ_BLOCK)) == NULL) {
         rc = layer_err(&a, err, DD_ENOMEM, "out of memory", NULL);
@@ -1067,6 +1072,7 @@ static void report(progress *p, job *j, size_t done, int force)
 typedef struct member_ctx {
     job *j;
     progress *p;
+    size_t done;
 } member_ctx;
 
 static int on_member(void *ctx, size_t i, const dd_blob_reader *r, int verify, dd_err *err)
@@ -1091,7 +1097,7 @@ static int on_member(void *ctx, size_t i, const dd_blob_reader *r, int verify, d
     j->u[u].state = U_DONE;
     if (verified)
         to_cache(j, u);
-    report(mc->p, j, 0, 0);
+    report(mc->p, j, ++mc->done, 0);
     return 0;
 }
 
@@ -1115,7 +1121,7 @@ static int read_archive(job *j, progress *p, dd_err *err)
         any = 1;
     }
     if (any) {
-        member_ctx mc = {j, p};
+        member_ctx mc = {j, p, 0};
         rc = dd_image_archive_layers(j->img, wanted, on_member, &mc, err);
     }
 out:

@@ -1451,7 +1451,7 @@ const char *dd_image_dir_path(const dd_image *img)
     return img->info.transport == DD_IMAGE_TRANSPORT_DIR ? img->path : NULL;
 }
 
-int dd_image_open_layer(const dd_image *img, size_t i, int *fd_out, int *verify_out, dd_err *err)
+int dd_image_open_layer(int *fd_out, int *verify_out, const dd_image *img, size_t i, dd_err *err)
 {
     *fd_out = -1;
     *verify_out = 0;

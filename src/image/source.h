@@ -107,7 +107,7 @@ const char *dd_image_dir_path(const dd_image *img);
 /* oci and registry: opens layer i's blob for reading (the caller closes *fd_out). *verify_out is
  * 1 when the bytes must be checked against the layer digest while they are read (oci), 0 when the
  * source already verified them (registry store). */
-DD_WARN_UNUSED int dd_image_open_layer(const dd_image *img, size_t i, int *fd_out, int *verify_out,
+DD_WARN_UNUSED int dd_image_open_layer(int *fd_out, int *verify_out, const dd_image *img, size_t i,
                                        dd_err *err);
 
 /* docker-archive: one more pass over the archive, calling fn for each member that holds a layer

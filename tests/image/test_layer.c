@@ -507,10 +507,10 @@ static void test_limits(void **state)
     free(b.p);
 
     /* path depth */
-    char deep[2 * 300 + 16] = "";
+    char deep[2 * 300 + 16];
     for (int i = 0; i < 300; i++)
-        strcat(deep, "d/");
-    strcat(deep, "x");
+        memcpy(deep + 2 * i, "d/", 2);
+    memcpy(deep + 600, "x", 2);
     const tent dp[] = {{deep, 'f', "", 0}};
     b = make_tar(dp, 1, F_NONE);
     assert_int_equal(read_layer(&c, &b, &a, &err), DD_ELIMIT);
@@ -661,7 +661,7 @@ static void make_layout(const char *root, const mbuf *layers, size_t n, const ch
         /* diff_ids are not checked by the reader; any digest does */
         snprintf(cfg + strlen(cfg), sizeof(cfg) - strlen(cfg), "%s\"%s\"", i ? "," : "", DIG_A);
     }
-    strcat(cfg, "]}}");
+    snprintf(cfg + strlen(cfg), sizeof(cfg) - strlen(cfg), "]}}");
     put_blob(root, cfg, strlen(cfg), cfgd);
     snprintf(man, sizeof(man),
              "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
@@ -674,7 +674,7 @@ static void make_layout(const char *root, const mbuf *layers, size_t n, const ch
                  "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}", i ? "," : "",
                  media_type, digest, layers[i].len);
     }
-    strcat(man, "]}");
+    snprintf(man + strlen(man), sizeof(man) - strlen(man), "]}");
     put_blob(root, man, strlen(man), mand);
     char idx[1024];
     snprintf(idx, sizeof(idx),

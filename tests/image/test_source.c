@@ -1123,6 +1123,52 @@ static void test_registry(void **state)
     assert_int_not_equal(access(path, F_OK), 0); /* nothing created */
 }
 
+/* index.json -> a Docker manifest list without platforms -> the edge OCI index -> manifests. */
+static void test_nested_index(void **state)
+{
+    (void)state;
+    char root[400], cmd[1600], idx[1024], d[72], path[700];
+    snprintf(root, sizeof(root), "%s/nested", tmp);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p %s/blobs/sha256 && ln -s %s/oci/blobs/sha256/* %s/blobs/sha256/", root,
+             images, root);
+    run(cmd);
+    dd_image *edge = open_ok(target("oci:%s/oci:%s", "edge"), "linux/arm64/v8");
+    const dd_image_info *ei = dd_image_get_info(edge);
+    snprintf(path, sizeof(path), "%s/oci/blobs/sha256/%s", images, ei->index_digest + 7);
+    mbuf ib = read_whole(path);
+    snprintf(idx, sizeof(idx),
+             "{\"schemaVersion\":2,\"mediaType\":"
+             "\"application/vnd.docker.distribution.manifest.list.v2+json\",\"manifests\":["
+             "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"%s\","
+             "\"size\":%zu}]}",
+             ei->index_digest, ib.len);
+    assert_int_equal(dd_digest_buf(d, idx, strlen(idx)), 0);
+    snprintf(path, sizeof(path), "%s/blobs/sha256/%s", root, d + 7);
+    write_file(path, idx, strlen(idx));
+    snprintf(cmd, sizeof(cmd),
+             "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+             "\"application/vnd.docker.distribution.manifest.list.v2+json\",\"digest\":\"%s\","
+             "\"size\":%zu}]}",
+             d, strlen(idx));
+    snprintf(path, sizeof(path), "%s/index.json", root);
+    write_file(path, cmd, strlen(cmd));
+    snprintf(path, sizeof(path), "oci:%s", root); /* a single entry: no tag needed */
+    dd_image *img = open_ok(path, "linux/arm64/v8");
+    const dd_image_info *info = dd_image_get_info(img);
+    assert_string_equal(info->index_digest, d); /* the outermost index */
+    assert_string_equal(info->manifest_digest, ei->manifest_digest);
+    assert_string_equal(info->platform, "linux/arm64/v8");
+    assert_int_equal(info->n_repo_tags, 0);
+    dd_image_free(img);
+    dd_err err = DD_ERR_INIT;
+    dd_image_options o = {"linux/ppc64le", NULL};
+    assert_int_equal(dd_image_open(&img, path, &o, &err), DD_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "linux/arm64/v8"));
+    dd_image_free(edge);
+    free(ib.p);
+}
+
 static void test_target_errors(void **state)
 {
     (void)state;
@@ -1155,10 +1201,11 @@ static void test_target_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_node_app),  cmocka_unit_test(test_edge_platforms),
-        cmocka_unit_test(test_edge_v2s2), cmocka_unit_test(test_docker_archive),
-        cmocka_unit_test(test_dir),       cmocka_unit_test(test_cache_shared_base),
-        cmocka_unit_test(test_registry),  cmocka_unit_test(test_target_errors),
+        cmocka_unit_test(test_node_app),      cmocka_unit_test(test_edge_platforms),
+        cmocka_unit_test(test_edge_v2s2),     cmocka_unit_test(test_docker_archive),
+        cmocka_unit_test(test_dir),           cmocka_unit_test(test_cache_shared_base),
+        cmocka_unit_test(test_registry),      cmocka_unit_test(test_nested_index),
+        cmocka_unit_test(test_target_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
