@@ -6,6 +6,8 @@
 
 int dd_cmd_serve(int argc, char **argv);
 int dd_cmd_scan(int argc, char **argv);
+int dd_cmd_vercmp(int argc, char **argv);
+int dd_cmd_db(int argc, char **argv);
 
 /* Reports an unknown or malformed option on stderr with the closest known long option as a hint.
  * Always returns 2 (the usage-error exit status). */

@@ -14,6 +14,8 @@ static const char usage[] =
     "  serve      run the registry server (OCI Distribution API at /v2/)\n"
     "  scan       list the OS and language packages of an image (OCI layout, docker-archive,\n"
     "             root filesystem, or an image stored by serve)\n"
+    "  db         build and inspect the vulnerability database (import, info)\n"
+    "  vercmp     compare two versions under an ecosystem's rules (prints -1, 0 or 1)\n"
     "  version    print the version\n"
     "  help       show this help, or `drydock help <command>`\n"
     "\n"
@@ -81,6 +83,10 @@ int main(int argc, char **argv)
         return dd_cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "scan") == 0)
         return dd_cmd_scan(argc - 1, argv + 1);
+    if (strcmp(cmd, "db") == 0)
+        return dd_cmd_db(argc - 1, argv + 1);
+    if (strcmp(cmd, "vercmp") == 0)
+        return dd_cmd_vercmp(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("drydock %s\n", DD_VERSION);
         return 0;
@@ -93,6 +99,14 @@ int main(int argc, char **argv)
         if (argc > 2 && strcmp(argv[2], "scan") == 0) {
             char *args[] = {"scan", "--help", NULL};
             return dd_cmd_scan(2, args);
+        }
+        if (argc > 2 && strcmp(argv[2], "vercmp") == 0) {
+            char *args[] = {"vercmp", "--help", NULL};
+            return dd_cmd_vercmp(2, args);
+        }
+        if (argc > 2 && strcmp(argv[2], "db") == 0) {
+            char *args[] = {"db", "--help", NULL};
+            return dd_cmd_db(2, args);
         }
         fputs(usage, stdout);
         return 0;

@@ -4,6 +4,9 @@
 #include "image/layer.h"
 #include "image/source.h"
 #include "inventory/inventory.h"
+#include "match/match.h"
+#include "vulndb/import.h"
+#include "vulndb/vulndb.h"
 #include "report/report.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -28,8 +31,17 @@ static const char scan_usage[] =
     "  registry:REPO@DIGEST\n"
     "\n"
     "Options:\n"
-    "  -f, --format FMT      table, json, cyclonedx or spdx (default: table on a terminal,\n"
-    "                        json otherwise); json is documented in docs/scan-json.md\n"
+    "  -f, --format FMT      table, json, cyclonedx, spdx or sarif (default: table on a\n"
+    "                        terminal, json otherwise); json is documented in docs/scan-json.md\n"
+    "      --db FILE         match the packages against this vulnerability database (built by\n"
+    "                        `drydock db import`); default: $DRYDOCK_DB when set, else no\n"
+    "                        matching (inventory only)\n"
+    "      --severity LIST   only report these severities (comma-separated: CRITICAL, HIGH,\n"
+    "                        MEDIUM, LOW, NEGLIGIBLE, UNKNOWN)\n"
+    "      --ignore-unfixed  only report vulnerabilities that have a fix\n"
+    "      --ignorefile FILE ids to ignore, one per line: ID [exp:YYYY-MM-DD] [# reason]; an\n"
+    "                        entry past its expiry date no longer applies\n"
+    "      --exit-code N     exit with N when vulnerabilities remain after the filters\n"
     "  -o, --output FILE     write the report to FILE instead of standard output\n"
     "      --platform P      os/arch[/variant] to pick from a multi-arch index (default: the\n"
     "                        host's platform); the choice is reported on standard error\n"
@@ -43,8 +55,8 @@ static const char scan_usage[] =
     "                        seconds) as one JSON line on standard error\n"
     "  -h, --help            show this help\n"
     "\n"
-    "Exit status: 0 when the scan completed, 1 on an error (message on standard error),\n"
-    "2 on a usage error.\n";
+    "Exit status: 0 when the scan completed (or --exit-code's N when vulnerabilities remain),\n"
+    "1 on an error (message on standard error), 2 on a usage error.\n";
 
 static const struct option scan_opts[] = {{"format", required_argument, NULL, 'f'},
                                           {"output", required_argument, NULL, 'o'},
@@ -55,10 +67,108 @@ static const struct option scan_opts[] = {{"format", required_argument, NULL, 'f
                                           {"threads", required_argument, NULL, 'T'},
                                           {"quiet", no_argument, NULL, 'q'},
                                           {"stats", no_argument, NULL, 'S'},
+                                          {"db", required_argument, NULL, 'D'},
+                                          {"severity", required_argument, NULL, 'V'},
+                                          {"ignore-unfixed", no_argument, NULL, 'U'},
+                                          {"ignorefile", required_argument, NULL, 'I'},
+                                          {"exit-code", required_argument, NULL, 'E'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
 
-typedef enum fmt { FMT_TABLE, FMT_JSON, FMT_CYCLONEDX, FMT_SPDX } fmt;
+typedef enum fmt { FMT_TABLE, FMT_JSON, FMT_CYCLONEDX, FMT_SPDX, FMT_SARIF } fmt;
+
+/* An ignore-file entry: an id, and the day (ms since the epoch) after which it lapses (0: never).*/
+typedef struct ignore {
+    char *id;
+    int64_t until_ms;
+} ignore;
+
+static void ignores_free(ignore *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dd_free(v[i].id);
+    dd_free(v);
+}
+
+/* Reads "ID [exp:YYYY-MM-DD] [# reason]" lines ('#' comments, blank lines). */
+static int load_ignores(const char *path, ignore **out, size_t *n_out, dd_err *err)
+{
+    char line[1024];
+    unsigned lineno = 0;
+    ignore *v = NULL;
+    size_t n = 0;
+    int rc = 0;
+    FILE *f = fopen(path, "r");
+    *out = NULL;
+    *n_out = 0;
+    if (f == NULL)
+        return dd_err_errno(err, errno, path);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t idl = strcspn(p, " \t\r\n");
+        if (idl == 0)
+            continue;
+        char *rest = p + idl;
+        int64_t until = 0;
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+        if (strncmp(rest, "exp:", 4) == 0) {
+            char day[16];
+            size_t dl = strcspn(rest + 4, " \t\r\n");
+            int bad = dl != 10;
+            if (!bad) {
+                memcpy(day, rest + 4, dl);
+                day[dl] = '\0';
+                bad = dd_import_parse_time(day, &until) != 0;
+            }
+            if (bad) {
+                rc = dd_err_set(err, DD_EINVALID, "%s:%u: bad exp: date (want YYYY-MM-DD)", path,
+                                lineno);
+                break;
+            }
+            until += 86400000; /* the whole expiry day still counts */
+        }
+        ignore *nv = dd_reallocarray(v, n + 1, sizeof(*nv));
+        if (nv == NULL) {
+            rc = DD_ENOMEM;
+            break;
+        }
+        v = nv;
+        if ((v[n].id = dd_strndup(p, idl)) == NULL) {
+            rc = DD_ENOMEM;
+            break;
+        }
+        v[n++].until_ms = until;
+    }
+    fclose(f);
+    if (rc != 0) {
+        ignores_free(v, n);
+        return rc;
+    }
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+static int ignored(const dd_finding *f, const ignore *v, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].until_ms != 0 && now >= v[i].until_ms)
+            continue;
+        if (strcmp(v[i].id, f->id) == 0)
+            return 1;
+        for (size_t k = 0; k < f->aliases.n; k++)
+            if (strcmp(v[i].id, f->aliases.items[k]) == 0)
+                return 1;
+    }
+    return 0;
+}
 
 typedef struct progress {
     int on;
@@ -116,7 +226,16 @@ int dd_cmd_scan(int argc, char **argv)
 {
     fmt format = isatty(STDOUT_FILENO) ? FMT_TABLE : FMT_JSON;
     const char *output = NULL, *platform = NULL, *data = "./data", *cache_flag = NULL;
-    int no_cache = 0, quiet = 0, threads = 0, status = 1, want_stats = 0;
+    int no_cache = 0, quiet = 0, threads = 0, status = 1, want_stats = 0, ignore_unfixed = 0;
+    int exit_code = 0;
+    unsigned sev_mask = 0; /* bit per dd_sev_level; 0 = all */
+    const char *db_path = getenv("DRYDOCK_DB"), *ignore_path = NULL;
+    dd_vulndb *vdb = NULL;
+    dd_match_result found;
+    int have_found = 0;
+    unsigned char *shown = NULL;
+    ignore *ign = NULL;
+    size_t n_ign = 0;
     char *cache_dir = NULL;
     dd_err err = DD_ERR_INIT;
     dd_image *img = NULL;
@@ -140,9 +259,11 @@ int dd_cmd_scan(int argc, char **argv)
                 format = FMT_CYCLONEDX;
             else if (strcmp(optarg, "spdx") == 0 || strcmp(optarg, "spdx-json") == 0)
                 format = FMT_SPDX;
+            else if (strcmp(optarg, "sarif") == 0)
+                format = FMT_SARIF;
             else {
                 fprintf(stderr,
-                        "drydock scan: unknown format '%s' (table, json, cyclonedx, spdx)\n",
+                        "drydock scan: unknown format '%s' (table, json, cyclonedx, spdx, sarif)\n",
                         optarg);
                 return 2;
             }
@@ -168,6 +289,48 @@ int dd_cmd_scan(int argc, char **argv)
         case 'S':
             want_stats = 1;
             break;
+        case 'D':
+            db_path = optarg;
+            break;
+        case 'U':
+            ignore_unfixed = 1;
+            break;
+        case 'I':
+            ignore_path = optarg;
+            break;
+        case 'E': {
+            char *end = NULL;
+            long n = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || n < 0 || n > 255) {
+                fprintf(stderr, "drydock scan: --exit-code must be 0..255\n");
+                return 2;
+            }
+            exit_code = (int)n;
+            break;
+        }
+        case 'V': {
+            const char *p = optarg;
+            while (*p) {
+                char word[32];
+                size_t l = strcspn(p, ",");
+                int lv = -1;
+                if (l > 0 && l < sizeof(word)) {
+                    memcpy(word, p, l);
+                    word[l] = '\0';
+                    lv = dd_sev_level_parse(word);
+                }
+                if (lv < 0) {
+                    fprintf(stderr,
+                            "drydock scan: --severity takes CRITICAL, HIGH, MEDIUM, LOW, "
+                            "NEGLIGIBLE, UNKNOWN (comma-separated), got '%s'\n",
+                            optarg);
+                    return 2;
+                }
+                sev_mask |= 1u << lv;
+                p += l + (p[l] == ',');
+            }
+            break;
+        }
         case 'T': {
             char *end = NULL;
             long n = strtol(optarg, &end, 10);
@@ -237,6 +400,31 @@ int dd_cmd_scan(int argc, char **argv)
                 dd_rootfs_count(fs), inv.pkgs.n,
                 (double)(dd_clock_now_ms(dd_clock_system()) - t0) / 1000.0);
 
+    if (ignore_path != NULL && load_ignores(ignore_path, &ign, &n_ign, &err) != 0)
+        goto fail;
+    if (db_path != NULL && db_path[0] != '\0') {
+        if (dd_vulndb_open(&vdb, db_path, &err) != 0 ||
+            dd_match_inventory(&found, &inv, vdb, &err) != 0)
+            goto fail;
+        have_found = 1;
+        shown = dd_calloc(found.n ? found.n : 1, 1);
+        if (shown == NULL) {
+            dd_err_set(&err, DD_ENOMEM, "out of memory");
+            goto fail;
+        }
+        int64_t now = dd_clock_now_ms(dd_clock_system());
+        for (size_t i = 0; i < found.n; i++) {
+            const dd_finding *f = &found.items[i];
+            shown[i] = !(sev_mask != 0 && !(sev_mask & (1u << f->severity))) &&
+                       !(ignore_unfixed && f->fixed_version == NULL) &&
+                       !ignored(f, ign, n_ign, now);
+        }
+        for (size_t i = 0; i < found.warnings.n && !quiet; i++)
+            fprintf(stderr, "drydock scan: warning: %s\n", found.warnings.items[i]);
+    } else if (format == FMT_SARIF) {
+        dd_err_set(&err, DD_EINVALID, "--format sarif needs a vulnerability database (--db)");
+        goto fail;
+    }
     layers = dd_calloc(info->n_layers ? info->n_layers : 1, sizeof(*layers));
     if (layers == NULL) {
         dd_err_set(&err, DD_ENOMEM, "out of memory");
@@ -260,6 +448,8 @@ int dd_cmd_scan(int argc, char **argv)
         .inv = &inv,
         .time_ms = dd_clock_now_ms(dd_clock_system()),
         .serial = serial,
+        .findings = have_found ? &found : NULL,
+        .shown = shown,
     };
     if (output != NULL && (out = fopen(output, "w")) == NULL) {
         dd_err_errno(&err, errno, output);
@@ -278,6 +468,9 @@ int dd_cmd_scan(int argc, char **argv)
     case FMT_SPDX:
         rc = dd_report_spdx(out, &rep, &err);
         break;
+    case FMT_SARIF:
+        rc = dd_report_sarif(out, &rep, &err);
+        break;
     }
     if (out != stdout && fclose(out) != 0 && rc == 0)
         rc = dd_err_errno(&err, errno, output);
@@ -285,6 +478,10 @@ int dd_cmd_scan(int argc, char **argv)
     if (rc != 0)
         goto fail;
     status = 0;
+    if (have_found && exit_code != 0)
+        for (size_t i = 0; i < found.n; i++)
+            if (shown[i])
+                status = exit_code;
     goto done;
 fail:
     fprintf(stderr, "drydock scan: %s\n", err.msg[0] ? err.msg : dd_strerror(err.code));
@@ -293,6 +490,11 @@ done:
     if (out != stdout)
         fclose(out);
     dd_free(layers);
+    dd_free(shown);
+    if (have_found)
+        dd_match_result_free(&found);
+    dd_vulndb_close(vdb);
+    ignores_free(ign, n_ign);
     if (have_inv)
         dd_inventory_free(&inv);
     dd_rootfs_free(fs);

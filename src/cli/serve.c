@@ -4,6 +4,7 @@
 #include "registry/registry.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "vulndb/vulndb.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,6 +27,8 @@ static const char serve_usage[] =
     "                           IPv6; port 0 picks a free port, logged at start)\n"
     "  -d, --data DIR           data directory (default ./data)\n"
     "  -c, --config FILE        configuration file of `key = value` lines (see below)\n"
+    "      --db FILE            vulnerability database (default DIR/vulndb.sqlite, created from\n"
+    "                           the bundled sample database on first start)\n"
     "      --log-format FMT     auto, text or json (default auto: text on a terminal,\n"
     "                           one JSON object per line otherwise)\n"
     "      --log-level LEVEL    debug, info, warn or error (default info)\n"
@@ -36,6 +39,7 @@ static const char serve_usage[] =
 
 static const struct option serve_opts[] = {{"listen", required_argument, NULL, 'l'},
                                            {"data", required_argument, NULL, 'd'},
+                                           {"db", required_argument, NULL, 'D'},
                                            {"config", required_argument, NULL, 'c'},
                                            {"log-format", required_argument, NULL, 'F'},
                                            {"log-level", required_argument, NULL, 'L'},
@@ -88,6 +92,91 @@ static int parse_listen(const char *s, char *host, size_t host_len, uint16_t *po
         return -1;
     *port = (uint16_t)p;
     return 0;
+}
+
+#ifndef DD_SAMPLE_DB
+#define DD_SAMPLE_DB ""
+#endif
+
+/* Copies src to dst through a temporary file, fsync'd and renamed (never a half-written DB). */
+static int copy_file(const char *src, const char *dst, dd_err *err)
+{
+    int rc = 0;
+    char *tmp = dd_asprintf("%s.tmp-copy", dst);
+    FILE *in = fopen(src, "rb"), *out = NULL;
+    if (tmp == NULL) {
+        rc = DD_ENOMEM;
+        goto out;
+    }
+    if (in == NULL) {
+        rc = dd_err_errno(err, errno, src);
+        goto out;
+    }
+    if ((out = fopen(tmp, "wb")) == NULL) {
+        rc = dd_err_errno(err, errno, tmp);
+        goto out;
+    }
+    char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            rc = dd_err_errno(err, errno, tmp);
+            goto out;
+        }
+    if (ferror(in) || fflush(out) != 0 || fsync(fileno(out)) != 0) {
+        rc = dd_err_errno(err, errno, tmp);
+        goto out;
+    }
+    if (rename(tmp, dst) != 0)
+        rc = dd_err_errno(err, errno, dst);
+out:
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL)
+        fclose(out);
+    if (rc != 0 && tmp != NULL)
+        unlink(tmp);
+    dd_free(tmp);
+    return rc;
+}
+
+/* Makes sure the vulnerability DB exists (DATA/vulndb.sqlite from the bundled sample on first
+ * start), opens it to check it, and logs its version. */
+static int prepare_vulndb(const dd_registry_config *cfg, dd_err *err)
+{
+    int rc = 0;
+    char *path = cfg->db[0] ? dd_strdup(cfg->db) : dd_asprintf("%s/vulndb.sqlite", cfg->data);
+    dd_vulndb *db = NULL;
+    dd_vulndb_info info;
+    memset(&info, 0, sizeof(info));
+    if (path == NULL)
+        return DD_ENOMEM;
+    if (access(path, F_OK) != 0) {
+        const char *sample = getenv("DRYDOCK_SAMPLE_DB");
+        if (sample == NULL || sample[0] == '\0')
+            sample = DD_SAMPLE_DB;
+        if (cfg->db[0] || sample[0] == '\0' || access(sample, R_OK) != 0) {
+            rc = dd_err_set(err, DD_ENOTFOUND,
+                            "vulnerability database %s not found (build it with `drydock db "
+                            "import`, or set DRYDOCK_SAMPLE_DB)",
+                            path);
+            goto out;
+        }
+        if ((rc = copy_file(sample, path, err)) != 0)
+            goto out;
+        dd_log(DD_LOG_INFO, "vulndb_created", "path", path, "from", sample, NULL);
+    }
+    if ((rc = dd_vulndb_open(&db, path, err)) != 0 ||
+        (rc = dd_vulndb_info_get(db, &info, err)) != 0)
+        goto out;
+    char n[32];
+    snprintf(n, sizeof(n), "%lld", (long long)info.n_advisories);
+    dd_log(DD_LOG_INFO, "vulndb", "path", path, "version", info.db_version, "advisories", n, NULL);
+out:
+    dd_vulndb_info_clear(&info);
+    dd_vulndb_close(db);
+    dd_free(path);
+    return rc;
 }
 
 typedef struct sweeper {
@@ -151,6 +240,9 @@ int dd_cmd_serve(int argc, char **argv)
             break;
         case 'd':
             key = "data";
+            break;
+        case 'D':
+            key = "db";
             break;
         case 'F':
             key = "log_format";
@@ -233,6 +325,8 @@ int dd_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (dd_registry_open(&reg, &cfg, dd_clock_system(), &err) != 0)
+        goto fail;
+    if (prepare_vulndb(&cfg, &err) != 0)
         goto fail;
     dd_http_options hopts = DD_HTTP_OPTIONS_INIT;
     hopts.host = host;

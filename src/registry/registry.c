@@ -24,6 +24,9 @@ const dd_config_entry dd_registry_config_table[] = {
      "address and port to listen on (ADDR:PORT, [IPv6]:PORT; port 0 picks one)"},
     {"data", DD_CONFIG_STRING, offsetof(dd_registry_config, data), "./data", 0, 0, NULL,
      "data directory: metadata database and blobs"},
+    {"db", DD_CONFIG_STRING, offsetof(dd_registry_config, db), "", 0, 0, NULL,
+     "vulnerability database (empty: DATA/vulndb.sqlite, created from the bundled sample on "
+     "first start)"},
     {"log_format", DD_CONFIG_ENUM, offsetof(dd_registry_config, log_format), "auto", 0, 0,
      "auto|text|json", "log format; auto is text on a terminal, JSON lines otherwise"},
     {"log_level", DD_CONFIG_ENUM, offsetof(dd_registry_config, log_level), "info", 0, 0,

@@ -17,6 +17,7 @@
 typedef struct dd_registry_config {
     char *listen;
     char *data;
+    char *db; /* vulnerability DB path; "" = DATA/vulndb.sqlite */
     char *log_format;
     char *log_level;
     int64_t upload_ttl;        /* seconds an idle upload session is kept */

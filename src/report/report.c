@@ -1,6 +1,7 @@
 /* Inventory reports in drydock JSON, table, CycloneDX 1.5 and SPDX 2.3 forms. JSON documents are
  * built with jansson and written with sorted-free, stable key order (insertion order). */
 #include "report/report.h"
+#include "report/internal.h"
 #include "inventory/purl.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -48,7 +49,7 @@ static int dump(FILE *out, json_t *doc, dd_err *err)
 {
     if (doc == NULL)
         return DD_ENOMEM;
-    int rc = json_dumpf(doc, out, JSON_INDENT(2)) == 0 ? 0 : DD_EIO;
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) == 0 ? 0 : DD_EIO;
     json_decref(doc);
     if (rc == 0 && fputc('\n', out) == EOF)
         rc = DD_EIO;
@@ -79,6 +80,82 @@ static json_t *os_json(const dd_scan_report *r)
     if (dd_os_ecosystem(os, eco, sizeof(eco)) == 0)
         set_str(o, "ecosystem", eco);
     return o;
+}
+
+static json_t *strlist_json(const dd_strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < l->n; i++)
+        json_array_append_new(a, json_string(l->items[i]));
+    return a;
+}
+
+static const char *cvss_method(dd_sev_type t)
+{
+    return t == DD_SEV_CVSS_V2 ? "2" : t == DD_SEV_CVSS_V3 ? "3" : "4";
+}
+
+/* The shown findings as drydock JSON (docs/scan-json.md). */
+static json_t *findings_json(const dd_scan_report *r)
+{
+    const dd_match_result *m = r->findings;
+    json_t *arr = json_array();
+    char ts[40];
+    for (size_t i = 0; arr != NULL && i < m->n; i++) {
+        if (r->shown != NULL && !r->shown[i])
+            continue;
+        const dd_finding *f = &m->items[i];
+        const dd_pkg *p = &r->inv->pkgs.items[f->pkg];
+        json_t *o = json_object();
+        json_t *pkg = json_object();
+        json_t *cv = json_array();
+        set_str(o, "id", f->id);
+        json_object_set_new(o, "aliases", strlist_json(&f->aliases));
+        json_object_set_new(o, "advisories", strlist_json(&f->advisories));
+        set_str(pkg, "name", p->name);
+        set_str(pkg, "version", p->version);
+        set_str(pkg, "type", dd_pkg_type_name(p->type));
+        set_str(pkg, "purl", r->inv->purls[f->pkg]);
+        if (p->paths.n > 0)
+            set_str(pkg, "path", p->paths.items[0]);
+        if (p->layer >= 0)
+            json_object_set_new(pkg, "layer", json_integer(p->layer));
+        set_str(pkg, "layer_digest", layer_digest(r, p->layer));
+        set_str(pkg, "source_name", p->source_name);
+        json_object_set_new(o, "package", pkg);
+        set_str(o, "installed_version", f->installed);
+        set_str(o, "fixed_version", f->fixed_version);
+        set_str(o, "fix_state", dd_fix_state_name(f->fix_state));
+        set_str(o, "severity", dd_sev_level_name(f->severity));
+        set_str(o, "severity_source", f->severity_source);
+        if (f->cvss_score >= 0)
+            json_object_set_new(o, "cvss_score", json_real(f->cvss_score));
+        set_str(o, "cvss_vector", f->cvss_vector);
+        for (size_t k = 0; k < f->n_cvss; k++) {
+            json_t *c = json_pack("{s:s,s:s}", "version", cvss_method(f->cvss[k].type), "vector",
+                                  f->cvss[k].vector);
+            if (c == NULL)
+                continue;
+            if (f->cvss[k].score >= 0)
+                json_object_set_new(c, "score", json_real(f->cvss[k].score));
+            set_str(c, "source", f->cvss[k].source);
+            json_array_append_new(cv, c);
+        }
+        json_object_set_new(o, "cvss", cv);
+        set_str(o, "title", f->title);
+        set_str(o, "description", f->description);
+        json_object_set_new(o, "references", strlist_json(&f->references));
+        if (f->published_ms) {
+            dd_time_format_rfc3339(ts, sizeof(ts), f->published_ms);
+            set_str(o, "published", ts);
+        }
+        if (f->modified_ms) {
+            dd_time_format_rfc3339(ts, sizeof(ts), f->modified_ms);
+            set_str(o, "modified", ts);
+        }
+        json_array_append_new(arr, o);
+    }
+    return arr;
 }
 
 int dd_report_json(FILE *out, const dd_scan_report *r, dd_err *err)
@@ -156,6 +233,16 @@ int dd_report_json(FILE *out, const dd_scan_report *r, dd_err *err)
     for (size_t i = 0; i < inv->warnings.n; i++)
         json_array_append_new(warnings, json_string(inv->warnings.items[i]));
     json_object_set_new(doc, "warnings", warnings);
+    if (r->findings != NULL) {
+        json_t *vulns = findings_json(r);
+        if (vulns == NULL) {
+            json_decref(doc);
+            return DD_ENOMEM;
+        }
+        json_object_set_new(doc, "db_version",
+                            json_string(r->findings->db_version ? r->findings->db_version : ""));
+        json_object_set_new(doc, "vulnerabilities", vulns);
+    }
     return dump(out, doc, err);
 }
 
@@ -166,6 +253,57 @@ static void put_safe(FILE *out, const char *fmt, int width, const char *s)
     char *c = dd_utf8_sanitize(s ? s : "", true);
     fprintf(out, fmt, width, c ? c : "?");
     dd_free(c);
+}
+
+/* Vulnerabilities as a table, most severe first, with a summary line (Trivy-like). */
+static int findings_table(FILE *out, const dd_scan_report *r, int color, dd_err *err)
+{
+    const dd_match_result *m = r->findings;
+    size_t by[DD_SEVL_CRITICAL + 1] = {0}, total = 0;
+    static const char *const colors[] = {"",         "\033[2m",  "\033[34m",
+                                         "\033[33m", "\033[31m", "\033[1;31m"};
+    for (size_t i = 0; i < m->n; i++) {
+        if (r->shown != NULL && !r->shown[i])
+            continue;
+        by[m->items[i].severity]++;
+        total++;
+    }
+    fprintf(out, "vulnerability db: %s\n\n", m->db_version ? m->db_version : "?");
+    fprintf(out,
+            "Total: %zu (CRITICAL: %zu, HIGH: %zu, MEDIUM: %zu, LOW: %zu, NEGLIGIBLE: %zu, "
+            "UNKNOWN: %zu)\n",
+            total, by[DD_SEVL_CRITICAL], by[DD_SEVL_HIGH], by[DD_SEVL_MEDIUM], by[DD_SEVL_LOW],
+            by[DD_SEVL_NEGLIGIBLE], by[DD_SEVL_UNKNOWN]);
+    if (total == 0)
+        return ferror(out) ? dd_err_set(err, DD_EIO, "cannot write the report") : 0;
+    int wp = 7, wv = 9, wi = 2;
+    for (size_t i = 0; i < m->n; i++) {
+        const dd_finding *f = &m->items[i];
+        const dd_pkg *p = &r->inv->pkgs.items[f->pkg];
+        int a = (int)strlen(p->name), b = (int)strlen(p->version), c = (int)strlen(f->id);
+        wp = a > wp ? (a < 40 ? a : 40) : wp;
+        wv = b > wv ? (b < 28 ? b : 28) : wv;
+        wi = c > wi ? (c < 24 ? c : 24) : wi;
+    }
+    fprintf(out, "\n  %-*s  %-*s  %-*s  %-10s  %-20s  %s\n", wp, "PACKAGE", wv, "INSTALLED", wi,
+            "ID", "SEVERITY", "FIXED", "TITLE");
+    for (size_t i = 0; i < m->n; i++) {
+        if (r->shown != NULL && !r->shown[i])
+            continue;
+        const dd_finding *f = &m->items[i];
+        const dd_pkg *p = &r->inv->pkgs.items[f->pkg];
+        put_safe(out, "  %-*s", wp, p->name);
+        put_safe(out, "  %-*s", wv, p->version);
+        put_safe(out, "  %-*s", wi, f->id);
+        fprintf(out, "  %s%-10s%s", color ? colors[f->severity] : "",
+                dd_sev_level_name(f->severity), color ? "\033[0m" : "");
+        put_safe(out, "  %-*s", 20,
+                 f->fixed_version ? f->fixed_version : dd_fix_state_name(f->fix_state));
+        char title[81];
+        snprintf(title, sizeof(title), "%s", f->title ? f->title : "");
+        put_safe(out, "  %.*s\n", 80, title);
+    }
+    return ferror(out) ? dd_err_set(err, DD_EIO, "cannot write the report") : 0;
 }
 
 int dd_report_table(FILE *out, const dd_scan_report *r, int color, dd_err *err)
@@ -188,6 +326,8 @@ int dd_report_table(FILE *out, const dd_scan_report *r, int color, dd_err *err)
     else
         fprintf(out, "os:       not recognised (language packages only)\n");
     fprintf(out, "packages: %zu\n", inv->pkgs.n);
+    if (r->findings != NULL)
+        return findings_table(out, r, color, err);
     for (int t = 0; t < DD_PKG_TYPE_COUNT; t++) {
         if (n[t] == 0)
             continue;
@@ -304,6 +444,10 @@ int dd_report_cyclonedx(FILE *out, const dd_scan_report *r, dd_err *err)
                   "CycloneDX", "specVersion", "1.5", "serialNumber", serial, "version", 1,
                   "metadata", "timestamp", ts, "tools", "components", "type", "application", "name",
                   "drydock", "version", DD_VERSION, "component", main, "components", comps);
+    if (doc != NULL && r->findings != NULL && dd_report_cyclonedx_vulns(doc, r) != 0) {
+        json_decref(doc);
+        return DD_ENOMEM;
+    }
     return dump(out, doc, err);
 }
 

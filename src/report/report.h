@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <drydock/common.h>
 #include "inventory/inventory.h"
+#include "match/match.h"
 #include "util/err.h"
 
 typedef struct dd_report_layer {
@@ -25,12 +26,18 @@ typedef struct dd_scan_report {
     const dd_inventory *inv;
     int64_t time_ms;    /* when the scan ran (documents' timestamps) */
     const char *serial; /* a UUID for the CycloneDX serialNumber / SPDX namespace */
+    /* Vulnerability findings (NULL when no database was used); shown[i] says whether finding i
+     * passed the filters (severity, unfixed, ignore file); shown NULL = all shown. */
+    const dd_match_result *findings;
+    const unsigned char *shown;
 } dd_scan_report;
 
 DD_WARN_UNUSED int dd_report_json(FILE *out, const dd_scan_report *r, dd_err *err);
 DD_WARN_UNUSED int dd_report_table(FILE *out, const dd_scan_report *r, int color, dd_err *err);
 DD_WARN_UNUSED int dd_report_cyclonedx(FILE *out, const dd_scan_report *r, dd_err *err);
 DD_WARN_UNUSED int dd_report_spdx(FILE *out, const dd_scan_report *r, dd_err *err);
+/* SARIF 2.1.0: one rule per vulnerability id, one result per shown finding. */
+DD_WARN_UNUSED int dd_report_sarif(FILE *out, const dd_scan_report *r, dd_err *err);
 
 /* A random UUID v4 (lowercase) into out (37 bytes). */
 DD_WARN_UNUSED int dd_report_uuid(char out[37]);

@@ -26,14 +26,14 @@ static const struct {
     const char *eco;
     dd_vers_scheme s;
 } ecos[] = {
-    {"Debian", DD_VERS_DPKG},      {"Ubuntu", DD_VERS_DPKG},       {"Alpine", DD_VERS_APK},
-    {"Wolfi", DD_VERS_APK},        {"Chainguard", DD_VERS_APK},    {"Red Hat", DD_VERS_RPM},
-    {"AlmaLinux", DD_VERS_RPM},    {"Rocky Linux", DD_VERS_RPM},   {"openSUSE", DD_VERS_RPM},
-    {"SUSE", DD_VERS_RPM},         {"Mariner", DD_VERS_RPM},       {"Azure Linux", DD_VERS_RPM},
-    {"Photon OS", DD_VERS_RPM},    {"Amazon Linux", DD_VERS_RPM},  {"Oracle Linux", DD_VERS_RPM},
-    {"npm", DD_VERS_SEMVER},       {"crates.io", DD_VERS_SEMVER},  {"Go", DD_VERS_GO},
-    {"PyPI", DD_VERS_PEP440},      {"Maven", DD_VERS_MAVEN},       {"RubyGems", DD_VERS_RUBYGEMS},
-    {"NuGet", DD_VERS_NUGET},      {"Packagist", DD_VERS_COMPOSER}};
+    {"Debian", DD_VERS_DPKG},   {"Ubuntu", DD_VERS_DPKG},       {"Alpine", DD_VERS_APK},
+    {"Wolfi", DD_VERS_APK},     {"Chainguard", DD_VERS_APK},    {"Red Hat", DD_VERS_RPM},
+    {"AlmaLinux", DD_VERS_RPM}, {"Rocky Linux", DD_VERS_RPM},   {"openSUSE", DD_VERS_RPM},
+    {"SUSE", DD_VERS_RPM},      {"Mariner", DD_VERS_RPM},       {"Azure Linux", DD_VERS_RPM},
+    {"Photon OS", DD_VERS_RPM}, {"Amazon Linux", DD_VERS_RPM},  {"Oracle Linux", DD_VERS_RPM},
+    {"npm", DD_VERS_SEMVER},    {"crates.io", DD_VERS_SEMVER},  {"Go", DD_VERS_GO},
+    {"PyPI", DD_VERS_PEP440},   {"Maven", DD_VERS_MAVEN},       {"RubyGems", DD_VERS_RUBYGEMS},
+    {"NuGet", DD_VERS_NUGET},   {"Packagist", DD_VERS_COMPOSER}};
 
 int dd_version_scheme_for(const char *ecosystem, dd_vers_scheme *out)
 {

@@ -31,6 +31,8 @@ class Server:
         self.log_lines = []
 
     def start(self):
+        if "--log-level" in self.extra:
+            return self._start_quiet()
         cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data,
                "--log-format", "json"] + self.extra
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -49,6 +51,29 @@ class Server:
                 break
         if self.port is None:
             raise RuntimeError("server did not start: %s" % self.log_lines)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+        return self
+
+    def _start_quiet(self):
+        """With a log level above info there is no "listening" line: pick a free port here and
+        wait until it accepts connections (benchmarks use this to keep logging off the path)."""
+        import socket
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        cmd = [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, "--data", self.data,
+               "--log-format", "json"] + self.extra
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited: rc=%s" % self.proc.returncode)
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
         return self

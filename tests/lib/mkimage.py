@@ -48,7 +48,10 @@ def build(layout, tag="small", size=200000, seed=b"drydock"):
         _tar([("etc", None), ("etc/os-release", b'ID=drydock-test\nVERSION_ID="1"\n'),
               ("etc/motd", b"hello\n"), ("data", None), ("data/noise.bin", noise[:size])]),
         _tar([("etc", None), ("etc/.wh.motd", b""), ("app", None),
-              ("app/package.json", b'{"name":"app","version":"1.0.0"}\n')]),
+              ("app/package.json", b'{"name":"app","version":"1.0.0"}\n'),
+              ("app/node_modules", None), ("app/node_modules/lodash", None),
+              ("app/node_modules/lodash/package.json",
+               b'{"name":"lodash","version":"4.17.15","license":"MIT"}\n')]),
     ]
     descs, diff_ids = [], []
     for raw in layers:
