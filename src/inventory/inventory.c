@@ -106,7 +106,8 @@ int dd_inventory_build(dd_inventory *inv, const dd_rootfs *fs, dd_err *err)
     }
     if ((rc = sanitize(inv)) != 0)
         goto out;
-    qsort(inv->pkgs.items, inv->pkgs.n, sizeof(dd_pkg), cmp_pkg);
+    if (inv->pkgs.n > 1)
+        qsort(inv->pkgs.items, inv->pkgs.n, sizeof(dd_pkg), cmp_pkg);
     inv->purls = dd_calloc(inv->pkgs.n ? inv->pkgs.n : 1, sizeof(char *));
     if (inv->purls == NULL) {
         rc = DD_ENOMEM;

@@ -582,7 +582,8 @@ int dd_match_inventory(dd_match_result *out, const dd_inventory *inv, dd_vulndb 
         dd_match_result_free(out);
         return rc;
     }
-    qsort_r(out->items, out->n, sizeof(dd_finding), cmp_finding, (void *)inv);
+    if (out->n > 1)
+        qsort_r(out->items, out->n, sizeof(dd_finding), cmp_finding, (void *)inv);
     return 0;
 }
 
