@@ -353,12 +353,9 @@ static int merge(matcher *m, const dd_vuln_candidate *c, const char *key, const 
         if (strcmp(al, key) != 0 && !is_cve(al))
             rc = add_unique(&f->aliases, al);
     }
-    for (size_t i = 0; rc == 0 && i < a->references.n; i++)
-        rc = add_unique(&f->references, a->references.items[i]);
+    /* references and description: fetched once per finding by add_details */
     if (rc == 0)
         rc = copy_str(&f->title, a->summary);
-    if (rc == 0)
-        rc = copy_str(&f->description, a->details);
     if (rc != 0)
         return rc;
     if (a->published_ms && (f->published_ms == 0 || a->published_ms < f->published_ms))
@@ -481,6 +478,41 @@ static int on_candidate(void *ctx, const dd_vuln_candidate *c)
     return rc;
 }
 
+/* The long texts the brief lookup leaves out, for the findings of the current package once all
+ * its candidates are merged: the references of every advisory cited, in the order cited (as if
+ * each candidate had brought its own), and the first details found in that order. Before
+ * fold_aliases, which moves advisory ids only. */
+static int add_details(matcher *m, dd_vulndb *db)
+{
+    dd_match_result *r = m->res;
+    dd_strlist refs = DD_STRLIST_INIT;
+    char *details = NULL;
+    int rc = 0;
+    for (size_t i = m->first; i < r->n && rc == 0; i++) {
+        dd_finding *f = &r->items[i];
+        for (size_t k = 0; k < f->advisories.n && rc == 0; k++) {
+            /* "source:id"; source names hold no ':' */
+            char *src = f->advisories.items[k];
+            char *colon = strchr(src, ':');
+            if (colon == NULL)
+                continue;
+            *colon = '\0';
+            rc = dd_vulndb_get_details(db, src, colon + 1, &refs,
+                                       f->description == NULL ? &details : NULL, m->err);
+            *colon = ':';
+            for (size_t j = 0; j < refs.n && rc == 0; j++)
+                rc = add_unique(&f->references, refs.items[j]);
+            dd_strlist_free(&refs);
+            if (rc == 0 && f->description == NULL) {
+                f->description = details;
+                details = NULL;
+            }
+        }
+    }
+    dd_free(details);
+    return rc;
+}
+
 /* A non-CVE finding whose id is an alias of a CVE finding of the same package is the same
  * vulnerability seen through a record without the CVE (e.g. a GHSA without aliases and a
  * nodejs-wg record with the CVE): fold it into the CVE one. */
@@ -569,10 +601,12 @@ int dd_match_inventory(dd_match_result *out, const dd_inventory *inv, dd_vulndb 
         if (dd_version_scheme_for(m.ecosystem, &m.scheme) != 0)
             continue;
         for (int k = 0; k < 2 && names[k] != NULL && rc == 0; k++) {
-            rc = dd_vulndb_lookup(db, m.ecosystem, names[k], on_candidate, &m, err);
+            rc = dd_vulndb_lookup_brief(db, m.ecosystem, names[k], on_candidate, &m, err);
             if (rc == 0 && m.rc != 0)
                 rc = m.rc;
         }
+        if (rc == 0)
+            rc = add_details(&m, db);
         if (rc == 0)
             rc = fold_aliases(&m);
     }

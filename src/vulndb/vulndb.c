@@ -507,18 +507,27 @@ void dd_vulndb_writer_abort(dd_vulndb_writer *w)
 /* One statement per lookup: the affected rows of the package with their advisory, and the
  * advisory's aliases, references and severities packed by group_concat (fields separated by
  * 0x1E, items by 0x1F; the writer keeps those bytes out of these columns). The child tables are
- * clustered by (advisory, seq), so each subquery is one b-tree range in seq order. */
-static const char lookup_sql[] =
-    "SELECT f.ecosystem, f.package, f.ranges_json, f.versions_json, f.fix_state,"
-    " f.vendor_severity, a.source, a.vuln_id, a.summary, a.details, a.published, a.modified,"
-    " a.withdrawn,"
-    " (SELECT group_concat(alias, char(31)) FROM aliases WHERE advisory = f.advisory),"
-    " (SELECT group_concat(url, char(31)) FROM \"references\" WHERE advisory = f.advisory),"
-    " (SELECT group_concat(type || char(30) || ifnull(source, '') || char(30) ||"
-    "  ifnull(vector, '') || char(30) || ifnull(score, -1) || char(30) || ifnull(rating, ''),"
-    "  char(31)) FROM severities WHERE advisory = f.advisory)"
-    " FROM affected f JOIN advisories a ON a.id = f.advisory"
-    " WHERE f.ecosystem = ?1 AND f.package_key = ?2";
+ * clustered by (advisory, seq), so each subquery is one b-tree range in seq order. The brief
+ * variant selects NULL for the details and references (the bulk of GHSA records), keeping the
+ * column numbers. */
+#define REFS_SQL                                                                                   \
+    "(SELECT group_concat(url, char(31)) FROM \"references\" WHERE advisory = f.advisory)"
+#define LOOKUP_SQL(details, refs)                                                                  \
+    "SELECT f.ecosystem, f.package, f.ranges_json, f.versions_json, f.fix_state,"                  \
+    " f.vendor_severity, a.source, a.vuln_id, a.summary, " details ", a.published, a.modified,"    \
+    " a.withdrawn,"                                                                                \
+    " (SELECT group_concat(alias, char(31)) FROM aliases WHERE advisory = f.advisory), " refs ","  \
+    " (SELECT group_concat(type || char(30) || ifnull(source, '') || char(30) ||"                  \
+    "  ifnull(vector, '') || char(30) || ifnull(score, -1) || char(30) || ifnull(rating, ''),"     \
+    "  char(31)) FROM severities WHERE advisory = f.advisory)"                                     \
+    " FROM affected f JOIN advisories a ON a.id = f.advisory"                                      \
+    " WHERE f.ecosystem = ?1 AND f.package_key = ?2"
+static const char lookup_sql[] = LOOKUP_SQL("a.details", REFS_SQL);
+static const char lookup_brief_sql[] = LOOKUP_SQL("NULL", "NULL");
+/* The texts the brief lookup leaves out, by (source, vuln_id): the UNIQUE index. */
+static const char details_sql[] =
+    "SELECT f.details, (SELECT group_concat(url, char(31)) FROM \"references\""
+    " WHERE advisory = f.id) FROM advisories f WHERE f.source = ?1 AND f.vuln_id = ?2";
 
 /* Reusable storage for the split lists of one candidate. */
 typedef struct scratch {
@@ -574,7 +583,7 @@ static int split(scratch *sc, const char *s, size_t len, char sep, size_t *n_out
 
 struct dd_vulndb {
     sqlite3 *db;
-    sqlite3_stmt *lookup;
+    sqlite3_stmt *lookup, *lookup_brief, *details;
     int busy; /* inside dd_vulndb_lookup */
     scratch aliases, refs, sevs;
     dd_severity *sev;
@@ -606,6 +615,8 @@ void dd_vulndb_close(dd_vulndb *db)
     if (db == NULL)
         return;
     sqlite3_finalize(db->lookup);
+    sqlite3_finalize(db->lookup_brief);
+    sqlite3_finalize(db->details);
     sqlite3_close(db->db);
     scratch_free(&db->aliases);
     scratch_free(&db->refs);
@@ -644,7 +655,11 @@ int dd_vulndb_open(dd_vulndb **out, const char *path, dd_err *err)
         (rc = check_schema(db->db, err)) != 0)
         goto out;
     if (sqlite3_prepare_v3(db->db, lookup_sql, -1, SQLITE_PREPARE_PERSISTENT, &db->lookup, NULL) !=
-        SQLITE_OK) {
+            SQLITE_OK ||
+        sqlite3_prepare_v3(db->db, lookup_brief_sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &db->lookup_brief, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(db->db, details_sql, -1, SQLITE_PREPARE_PERSISTENT, &db->details,
+                           NULL) != SQLITE_OK) {
         rc = db_error(err, db->db, "prepare");
         goto out;
     }
@@ -792,8 +807,9 @@ static int unpack_severities(dd_vulndb *db, sqlite3_stmt *st, int col, dd_adviso
     return 0;
 }
 
-int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package, dd_vuln_fn fn,
-                     void *ctx, dd_err *err)
+/* Both lookups: st is lookup or lookup_brief (same columns). */
+static int lookup(dd_vulndb *db, sqlite3_stmt *st, const char *ecosystem, const char *package,
+                  dd_vuln_fn fn, void *ctx, dd_err *err)
 {
     if (db->busy)
         return dd_err_set(err, DD_EBUSY, "vulndb: lookup called from a lookup callback");
@@ -802,7 +818,6 @@ int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package, 
     if (rc != 0)
         return rc;
     db->busy = 1;
-    sqlite3_stmt *st = db->lookup;
     bind_text(st, 1, ecosystem);
     bind_text(st, 2, key);
     int s;
@@ -851,5 +866,58 @@ int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package, 
     sqlite3_reset(st);
     dd_free(key);
     db->busy = 0;
+    return rc;
+}
+
+int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package, dd_vuln_fn fn,
+                     void *ctx, dd_err *err)
+{
+    return lookup(db, db->lookup, ecosystem, package, fn, ctx, err);
+}
+
+int dd_vulndb_lookup_brief(dd_vulndb *db, const char *ecosystem, const char *package, dd_vuln_fn fn,
+                           void *ctx, dd_err *err)
+{
+    return lookup(db, db->lookup_brief, ecosystem, package, fn, ctx, err);
+}
+
+int dd_vulndb_get_details(dd_vulndb *db, const char *source, const char *id, dd_strlist *references,
+                          char **details, dd_err *err)
+{
+    if (details != NULL)
+        *details = NULL;
+    int rc = 0;
+    sqlite3_stmt *st = db->details;
+    bind_text(st, 1, source);
+    bind_text(st, 2, id);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        rc = dd_err_set(err, DD_ENOTFOUND, "vulndb: no advisory %s:%s", source, id);
+        goto out;
+    }
+    if (s != SQLITE_ROW) {
+        rc = db_error(err, db->db, "details");
+        goto out;
+    }
+    const char *d = col_text(st, 0);
+    if (details != NULL && d != NULL && (*details = dd_strdup(d)) == NULL) {
+        rc = DD_ENOMEM;
+        goto out;
+    }
+    /* the references packed as in lookup_sql: split at 0x1F (an empty column is no item) */
+    const char *refs = col_text(st, 1);
+    size_t len = refs != NULL ? (size_t)sqlite3_column_bytes(st, 1) : 0;
+    for (size_t i = 0; references != NULL && len > 0 && i <= len && rc == 0;) {
+        const char *sep = memchr(refs + i, '\x1f', len - i);
+        size_t n = sep != NULL ? (size_t)(sep - (refs + i)) : len - i;
+        rc = dd_strlist_push(references, refs + i, n);
+        i += n + 1;
+    }
+out:
+    if (rc != 0 && details != NULL) {
+        dd_free(*details);
+        *details = NULL;
+    }
+    sqlite3_reset(st);
     return rc;
 }

@@ -51,21 +51,21 @@ typedef struct dd_severity {
 } dd_severity;
 
 typedef struct dd_affected {
-    char *ecosystem;    /* OSV ecosystem name, with release for distros ("Debian:12") */
-    char *package;      /* name as the source writes it */
-    char *ranges_json;  /* JSON array of OSV ranges [{"type":"ECOSYSTEM","events":[...]}]; GIT
-                           ranges are dropped by importers; NULL when none */
+    char *ecosystem;     /* OSV ecosystem name, with release for distros ("Debian:12") */
+    char *package;       /* name as the source writes it */
+    char *ranges_json;   /* JSON array of OSV ranges [{"type":"ECOSYSTEM","events":[...]}]; GIT
+                            ranges are dropped by importers; NULL when none */
     char *versions_json; /* JSON array of explicit affected versions; NULL when none */
     dd_fix_state fix_state;
     char *vendor_severity; /* per-package urgency from distro feeds ("high", "low"); NULL */
 } dd_affected;
 
 typedef struct dd_advisory {
-    char *id;            /* the source's id: "GHSA-...", "CVE-2023-1234", "DSA-5393-1", ... */
-    dd_strlist aliases;  /* other ids (CVE, GHSA, PYSEC, GO, RUSTSEC, DSA/DLA, USN, RHSA, ...) */
-    dd_strlist related;  /* OSV "related" ids (not aliases) */
-    char *summary;       /* NULL when absent */
-    char *details;       /* NULL when absent */
+    char *id;             /* the source's id: "GHSA-...", "CVE-2023-1234", "DSA-5393-1", ... */
+    dd_strlist aliases;   /* other ids (CVE, GHSA, PYSEC, GO, RUSTSEC, DSA/DLA, USN, RHSA, ...) */
+    dd_strlist related;   /* OSV "related" ids (not aliases) */
+    char *summary;        /* NULL when absent */
+    char *details;        /* NULL when absent */
     int64_t published_ms; /* 0 when unknown */
     int64_t modified_ms;  /* 0 when unknown */
     int64_t withdrawn_ms; /* 0 when not withdrawn */
@@ -130,9 +130,9 @@ void dd_vulndb_info_clear(dd_vulndb_info *i);
 
 /* One candidate for a package: an affected entry with its advisory. */
 typedef struct dd_vuln_candidate {
-    const dd_advisory *advisory;  /* the advisory with only this affected entry loaded */
+    const dd_advisory *advisory; /* the advisory with only this affected entry loaded */
     const dd_affected *affected;
-    const char *source;           /* source name */
+    const char *source; /* source name */
 } dd_vuln_candidate;
 
 /* Calls fn for every affected entry of (ecosystem, package name); the pointers are valid during
@@ -141,5 +141,16 @@ typedef struct dd_vuln_candidate {
 typedef int (*dd_vuln_fn)(void *ctx, const dd_vuln_candidate *c);
 DD_WARN_UNUSED int dd_vulndb_lookup(dd_vulndb *db, const char *ecosystem, const char *package,
                                     dd_vuln_fn fn, void *ctx, dd_err *err);
+/* As dd_vulndb_lookup, but the candidates' advisories carry no references (empty list) and no
+ * details (NULL): what matching needs per candidate, without the long texts, which it fetches
+ * once per finding with dd_vulndb_get_details. */
+DD_WARN_UNUSED int dd_vulndb_lookup_brief(dd_vulndb *db, const char *ecosystem, const char *package,
+                                          dd_vuln_fn fn, void *ctx, dd_err *err);
+/* The texts dd_vulndb_lookup_brief leaves out, of the advisory (source, id): appends its
+ * references in order to *references and sets *details to a copy of its details (NULL when it
+ * has none; freed with dd_free). Either out-parameter may be NULL. DD_ENOTFOUND when there is no
+ * such advisory. Allowed inside a lookup callback. */
+DD_WARN_UNUSED int dd_vulndb_get_details(dd_vulndb *db, const char *source, const char *id,
+                                         dd_strlist *references, char **details, dd_err *err);
 
 #endif

@@ -213,6 +213,58 @@ static void test_write_read_replace(void **state)
     closedir(d);
 }
 
+/* The brief lookup leaves out references and details; dd_vulndb_get_details gives them. */
+static void test_brief_and_details(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/brief.db", g_dir);
+    dd_err err = DD_ERR_INIT;
+    dd_vulndb_writer *w = NULL;
+    dd_advisory a;
+    assert_int_equal(dd_vulndb_writer_open(&w, path, false, &err), 0);
+    assert_int_equal(dd_vulndb_writer_source(w, "osv", "test", &err), 0);
+    make_adv(&a, "GHSA-1", "django", "first");
+    a.details = dd_strdup("long text");
+    assert_int_equal(dd_strlist_push_str(&a.references, "https://example.org/3"), 0);
+    assert_int_equal(dd_vulndb_writer_put(w, &a, &err), 0);
+    dd_advisory_clear(&a);
+    make_adv(&a, "GHSA-2", "django", "second");
+    assert_int_equal(dd_vulndb_writer_put(w, &a, &err), 0);
+    dd_advisory_clear(&a);
+    assert_int_equal(dd_vulndb_writer_commit(w, &err), 0);
+
+    dd_vulndb *db = NULL;
+    assert_int_equal(dd_vulndb_open(&db, path, &err), 0);
+    seen s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(dd_vulndb_lookup_brief(db, "PyPI", "Django", collect, &s, &err), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.n_refs, 0);
+    assert_int_equal(s.n_aliases, 2); /* the rest as dd_vulndb_lookup gives it */
+    assert_int_equal(s.n_sev, 3);
+    assert_string_equal(s.summary, "second");
+
+    dd_strlist refs = DD_STRLIST_INIT;
+    char *details = NULL;
+    assert_int_equal(dd_vulndb_get_details(db, "osv", "GHSA-1", &refs, &details, &err), 0);
+    assert_int_equal(refs.n, 3);
+    assert_string_equal(refs.items[0], "https://example.org/1");
+    assert_string_equal(refs.items[2], "https://example.org/3");
+    assert_string_equal(details, "long text");
+    dd_free(details);
+    /* appends; no details gives NULL */
+    assert_int_equal(dd_vulndb_get_details(db, "osv", "GHSA-2", &refs, &details, &err), 0);
+    assert_int_equal(refs.n, 5);
+    assert_null(details);
+    dd_strlist_free(&refs);
+    assert_int_equal(dd_vulndb_get_details(db, "osv", "GHSA-3", NULL, NULL, &err), DD_ENOTFOUND);
+    assert_int_equal(dd_vulndb_get_details(db, "rubysec", "GHSA-1", NULL, &details, &err),
+                     DD_ENOTFOUND);
+    assert_null(details);
+    dd_vulndb_close(db);
+}
+
 static void test_not_a_db(void **state)
 {
     (void)state;
@@ -363,6 +415,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_read_replace),
+        cmocka_unit_test(test_brief_and_details),
         cmocka_unit_test(test_not_a_db),
         cmocka_unit_test(test_package_key_and_time),
         cmocka_unit_test(test_fixture_db_and_speed),
