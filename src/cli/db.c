@@ -1,10 +1,11 @@
 /* `drydock db`: builds and inspects the vulnerability database (import of downloaded feeds with
- * format detection per file, info; update from the network is not built yet). */
+ * format detection per file, info, and update: download with src/vulndb/update.c). */
 #include "cli/cli.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/strlist.h"
 #include "vulndb/import.h"
+#include "vulndb/update.h"
 #include "vulndb/vulndb.h"
 
 #include <dirent.h>
@@ -28,7 +29,7 @@ static const char db_usage[] =
     "Commands:\n"
     "  import --db FILE PATH...   import downloaded feed files (or directories of them)\n"
     "  info --db FILE             show the database's version, build time and contents\n"
-    "  update --db FILE           download the configured feeds (not built yet)\n"
+    "  update --db FILE           download the feeds and import them\n"
     "\n"
     "Run `drydock db <command> --help` for a command's options.\n";
 
@@ -59,15 +60,38 @@ static const char info_usage[] = "Usage: drydock db info --db FILE\n"
                                  "  -h, --help         show this help\n";
 
 static const char update_usage[] =
-    "Usage: drydock db update --db FILE [--source NAME]...\n"
+    "Usage: drydock db update --db FILE [options]\n"
     "\n"
-    "Downloads the configured feeds and imports them. Not built yet: download the feeds and\n"
-    "use `drydock db import`.\n"
+    "Downloads the vulnerability feeds and imports them into a new version of FILE, which\n"
+    "replaces the old one atomically. Downloads are cached (DIR of FILE + /.feeds/ by default):\n"
+    "an interrupted download is resumed, an unchanged feed is not downloaded again (HTTP 304),\n"
+    "and every download is checked (length, zip or JSON structure, sha256 when the feeds file\n"
+    "gives one). When every feed is unchanged and already in FILE, FILE is left as it is.\n"
+    "On a failure FILE is left as it was and the failed feed is named.\n"
+    "\n"
+    "Feeds: built in (OSV per-ecosystem archives, the Debian security tracker, Alpine secdb;\n"
+    "see --list), or a feeds file: one feed a line, `NAME URL [FORMAT] [sha256=HEX]\n"
+    "[allow-http]`, '#' comments. FORMAT: osv-zip, osv-json, osv-yaml, debian-tracker-json,\n"
+    "debian-dsa-list, alpine-secdb, rubysec, nodejs-security-wg (default: osv-zip for .zip\n"
+    "URLs, else detected). URLs must be https; plain http only for loopback hosts or with\n"
+    "allow-http.\n"
     "\n"
     "Options:\n"
-    "  -d, --db FILE      the database\n"
-    "  -s, --source NAME  only this source (repeatable)\n"
-    "  -h, --help         show this help\n";
+    "  -d, --db FILE          the database (created when missing)\n"
+    "  -f, --feeds FILE       read the feeds from FILE instead of the built-in list\n"
+    "  -s, --source NAME      only the feed NAME (repeatable)\n"
+    "      --cache-dir DIR    where downloads are kept (default: FILE's directory + /.feeds)\n"
+    "      --fresh            build from an empty database instead of FILE's content\n"
+    "  -k, --keep-going       import the feeds that worked when some fail (exit status 1)\n"
+    "      --max-size BYTES   largest download of one feed (K, M, G suffixes; default 2G)\n"
+    "      --timeout SECONDS  longest transfer of one feed (default: none; stalls time out)\n"
+    "      --retries N        extra attempts after a failed transfer, resuming (default 2)\n"
+    "      --list             print the feeds and exit\n"
+    "  -v, --verbose          print every warning (bad records skipped, retries, ...)\n"
+    "  -q, --quiet            no progress display (it is shown only on a terminal anyway)\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Exit status: 0 on success, 1 when a feed failed or on an error, 2 on a usage error.\n";
 
 static const struct option import_opts[] = {
     {"db", required_argument, NULL, 'd'}, {"fresh", no_argument, NULL, 'F'},
@@ -75,10 +99,14 @@ static const struct option import_opts[] = {
     {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0}};
 static const struct option info_opts[] = {
     {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-static const struct option update_opts[] = {{"db", required_argument, NULL, 'd'},
-                                            {"source", required_argument, NULL, 's'},
-                                            {"help", no_argument, NULL, 'h'},
-                                            {NULL, 0, NULL, 0}};
+static const struct option update_opts[] = {
+    {"db", required_argument, NULL, 'd'},       {"feeds", required_argument, NULL, 'f'},
+    {"source", required_argument, NULL, 's'},   {"cache-dir", required_argument, NULL, 'C'},
+    {"fresh", no_argument, NULL, 'F'},          {"keep-going", no_argument, NULL, 'k'},
+    {"max-size", required_argument, NULL, 'M'}, {"timeout", required_argument, NULL, 'T'},
+    {"retries", required_argument, NULL, 'R'},  {"list", no_argument, NULL, 'L'},
+    {"verbose", no_argument, NULL, 'v'},        {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 
 /* ---- import ---------------------------------------------------------------------------------- */
 
@@ -401,30 +429,240 @@ out:
 
 /* ---- update ---------------------------------------------------------------------------------- */
 
+typedef struct update_ui {
+    int progress; /* a terminal display on stderr */
+    int verbose;
+    int64_t last_ms;
+    size_t last_feed;
+    int dirty; /* a progress line is on screen */
+} update_ui;
+
+static void update_progress(void *ctx, const dd_update_progress *p)
+{
+    update_ui *ui = ctx;
+    if (!ui->progress)
+        return;
+    int64_t now = dd_clock_now_ms(dd_clock_system());
+    if (p->feed_index == ui->last_feed && now - ui->last_ms < 200 && ui->dirty)
+        return;
+    ui->last_ms = now;
+    ui->last_feed = p->feed_index;
+    ui->dirty = 1;
+    if (strcmp(p->phase, "download") == 0 && p->total > 0)
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s: %.1f / %.1f MB", p->feed_index + 1, p->n_feeds,
+                p->feed, (double)p->bytes / 1e6, (double)p->total / 1e6);
+    else if (strcmp(p->phase, "download") == 0)
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s: %.1f MB", p->feed_index + 1, p->n_feeds, p->feed,
+                (double)p->bytes / 1e6);
+    else
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s: importing %llu", p->feed_index + 1, p->n_feeds,
+                p->feed, (unsigned long long)p->bytes);
+    fflush(stderr);
+}
+
+static void update_warn(void *ctx, const char *feed, const char *msg)
+{
+    update_ui *ui = ctx;
+    if (!ui->verbose)
+        return;
+    fprintf(stderr, "%swarning: %s: %s\n", ui->dirty ? "\r\033[K" : "", feed, msg);
+    ui->dirty = 0;
+}
+
+/* A non-negative integer, with an optional K/M/G suffix (powers of 1024) when suffix, at most
+ * max. */
+static int parse_count(const char *s, uint64_t max, int suffix, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (max - (uint64_t)(*p - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    uint64_t mul = 1;
+    if (suffix && (*p == 'K' || *p == 'k'))
+        mul = 1024;
+    else if (suffix && (*p == 'M' || *p == 'm'))
+        mul = 1024 * 1024;
+    else if (suffix && (*p == 'G' || *p == 'g'))
+        mul = 1024 * 1024 * 1024;
+    if (mul > 1)
+        p++;
+    if (*p != '\0' || (v > 0 && mul > max / v))
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static const char *feed_status_name(const dd_feed_result *r)
+{
+    switch (r->status) {
+    case DD_FEED_FETCHED:
+        return r->resumed ? "fetched (resumed)" : "fetched";
+    case DD_FEED_NOT_MODIFIED:
+        return "not modified";
+    default:
+        return "FAILED";
+    }
+}
+
 static int cmd_update(int argc, char **argv)
 {
-    const char *db_path = NULL;
-    int c;
+    const char *db_path = NULL, *feeds_path = NULL;
+    int c, list = 0, quiet = 0, status = 1;
+    dd_update_options opt = DD_UPDATE_OPTIONS_INIT;
+    update_ui ui;
+    memset(&ui, 0, sizeof(ui));
+    dd_strlist sources = DD_STRLIST_INIT;
+    dd_feed_list feeds = DD_FEED_LIST_INIT;
+    dd_update_result res;
+    memset(&res, 0, sizeof(res));
+    dd_err err = DD_ERR_INIT;
+    uint8_t *buf = NULL;
+    uint64_t v = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":d:s:h", update_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:f:s:kvqh", update_opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             db_path = optarg;
             break;
+        case 'f':
+            feeds_path = optarg;
+            break;
         case 's':
+            if (dd_strlist_push_str(&sources, optarg) != 0)
+                goto out;
+            break;
+        case 'C':
+            opt.cache_dir = optarg;
+            break;
+        case 'F':
+            opt.fresh = true;
+            break;
+        case 'k':
+            opt.keep_going = true;
+            break;
+        case 'M':
+            if (parse_count(optarg, DD_UPDATE_FEED_MAX_CAP, 1, &v) != 0 || v == 0) {
+                fprintf(stderr, "drydock db update: --max-size: 1 to %llu bytes\n",
+                        (unsigned long long)DD_UPDATE_FEED_MAX_CAP);
+                status = 2;
+                goto out;
+            }
+            opt.max_bytes = v;
+            break;
+        case 'T':
+        case 'R':
+            if (parse_count(optarg, c == 'T' ? 86400 : 100, 0, &v) != 0) {
+                fprintf(stderr, "drydock db update: %s: a number up to %d\n",
+                        c == 'T' ? "--timeout" : "--retries", c == 'T' ? 86400 : 100);
+                status = 2;
+                goto out;
+            }
+            if (c == 'T')
+                opt.timeout_s = (long)v;
+            else
+                opt.retries = (unsigned)v;
+            break;
+        case 'L':
+            list = 1;
+            break;
+        case 'v':
+            ui.verbose = 1;
+            break;
+        case 'q':
+            quiet = 1;
             break;
         case 'h':
             fputs(update_usage, stdout);
-            return 0;
+            status = 0;
+            goto out;
         default:
-            return dd_cli_bad_option("db update", argv[optind - 1], update_opts);
+            status = dd_cli_bad_option("db update", argv[optind - 1], update_opts);
+            goto out;
         }
     }
-    (void)db_path;
-    fprintf(stderr, "drydock db update: not built yet: use `drydock db import` with downloaded "
-                    "feeds\n");
-    return 1;
+    if ((db_path == NULL && !list) || optind != argc) {
+        fprintf(stderr, "drydock db update: %s\nTry 'drydock db update --help'.\n",
+                db_path == NULL ? "--db FILE is required" : "unexpected argument");
+        status = 2;
+        goto out;
+    }
+    if (feeds_path != NULL) {
+        size_t len = 0;
+        if (read_file(&buf, &len, feeds_path, &err) != 0 ||
+            dd_feed_list_parse(&feeds, buf, len, &err) != 0) {
+            fprintf(stderr, "drydock db update: %s: %s (at byte %zu)\n", feeds_path, err.msg,
+                    err.offset);
+            goto out;
+        }
+    } else if (dd_feed_list_default(&feeds) != 0) {
+        goto out;
+    }
+    if (sources.n > 0 && dd_feed_list_select(&feeds, &sources, &err) != 0) {
+        fprintf(stderr, "drydock db update: %s\n", err.msg);
+        status = 2;
+        goto out;
+    }
+    if (feeds.n == 0) {
+        fprintf(stderr, "drydock db update: no feeds to update\n");
+        goto out;
+    }
+    if (list) {
+        for (size_t i = 0; i < feeds.n; i++) {
+            const dd_feed *f = &feeds.items[i];
+            printf("%s %s%s%s%s%s%s\n", f->name, f->url, f->format ? " " : "",
+                   f->format ? f->format : "", f->sha256 ? " sha256=" : "",
+                   f->sha256 ? f->sha256 : "", f->allow_http ? " allow-http" : "");
+        }
+        status = 0;
+        goto out;
+    }
+    int64_t t0 = dd_clock_now_ms(dd_clock_system());
+    ui.progress = !quiet && isatty(STDERR_FILENO);
+    opt.db_path = db_path;
+    opt.feeds = &feeds;
+    opt.progress = update_progress;
+    opt.warn = update_warn;
+    opt.ctx = &ui;
+    int rc = dd_vulndb_update(&res, &opt, &err);
+    if (ui.dirty)
+        fputs("\r\033[K", stderr);
+    if (rc != 0) {
+        fprintf(stderr, "drydock db update: %s\n", err.msg[0] ? err.msg : dd_strerror(rc));
+        fprintf(stderr, "drydock db update: %s was not changed\n", db_path);
+        goto out;
+    }
+    int64_t t1 = dd_clock_now_ms(dd_clock_system());
+    for (size_t i = 0; i < res.n_feeds; i++) {
+        const dd_feed_result *r = &res.feeds[i];
+        if (r->status == DD_FEED_FAILED)
+            printf("  %s: FAILED: %s\n", r->name, r->error);
+        else
+            printf("  %s: %s, %llu bytes, %zu advisories imported\n", r->name, feed_status_name(r),
+                   (unsigned long long)r->bytes, r->n_advisories);
+    }
+    printf("feeds: %zu fetched, %zu not modified, %zu failed\n", res.n_fetched, res.n_not_modified,
+           res.n_failed);
+    printf("advisories: %zu imported, %lld in the database\n", res.n_advisories,
+           (long long)res.n_db_advisories);
+    printf("warnings: %zu%s\n", res.n_warnings,
+           res.n_warnings > 0 && !ui.verbose ? " (--verbose lists them)" : "");
+    printf("seconds: %.2f\n", (double)(t1 - t0) / 1000.0);
+    printf("db_version: %s%s\n", res.db_version != NULL ? res.db_version : "(none)",
+           res.committed ? "" : " (unchanged)");
+    printf("database: %s\n", db_path);
+    status = res.n_failed > 0 ? 1 : 0;
+out:
+    dd_update_result_clear(&res);
+    dd_feed_list_free(&feeds);
+    dd_strlist_free(&sources);
+    dd_free(buf);
+    return status;
 }
 
 int dd_cmd_db(int argc, char **argv)

@@ -15,7 +15,7 @@ static const char usage[] =
     "  scan       list the OS and language packages of an image (OCI layout, docker-archive,\n"
     "             root filesystem, or an image stored by serve) and, with --db, their\n"
     "             vulnerabilities\n"
-    "  db         build and inspect the vulnerability database (import, info)\n"
+    "  db         build, update and inspect the vulnerability database (import, update, info)\n"
     "  vercmp     compare two versions under an ecosystem's rules (prints -1, 0 or 1)\n"
     "  version    print the version\n"
     "  help       show this help, or `drydock help <command>`\n"
