@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "image/rootfs.h"
 #include "inventory/apk.h"
 #include "inventory/catalog.h"
@@ -22,21 +23,6 @@
 #endif
 
 #define APK_DIR DD_FIXTURES "/pkgdb/apk"
-
-static uint8_t *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len_out = (size_t)n;
-    return buf;
-}
 
 /* "name\tversion\tarch\torigin" per package, in file order. */
 static void pkg_lines(const dd_pkg_list *pl, dd_strlist *out)
@@ -85,20 +71,12 @@ static size_t count_lines_starting(const uint8_t *buf, size_t len, const char *p
     return n;
 }
 
-static const dd_pkg *find(const dd_pkg_list *pl, const char *name)
-{
-    for (size_t i = 0; i < pl->n; i++)
-        if (strcmp(pl->items[i].name, name) == 0)
-            return &pl->items[i];
-    return NULL;
-}
-
 /* n_skipped: stanzas with a P: line but no version */
 static void check_file(const char *rel, int want_rc, size_t n_skipped, dd_pkg_list *pl)
 {
     char *file = dd_asprintf("%s/%s", APK_DIR, rel);
     size_t len;
-    uint8_t *buf = slurp(file, &len);
+    uint8_t *buf = itest_slurp(file, &len);
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_apk_parse(buf, len, "/lib/apk/db/installed", 2, pl, &err), want_rc);
     /* every P: line is one package in these files, but for the version-less ones */
@@ -126,7 +104,7 @@ static void test_fixtures(void **state)
 
     check_file("alpine-3.18-scalibr/lib/apk/db/installed", 0, 0, &pl);
     assert_int_equal(pl.n, 15);
-    const dd_pkg *p = find(&pl, "alpine-baselayout-data");
+    const dd_pkg *p = itest_find(&pl, "alpine-baselayout-data", NULL);
     assert_non_null(p);
     assert_string_equal(p->version, "3.4.3-r1");
     assert_string_equal(p->source_name, "alpine-baselayout");
@@ -135,8 +113,8 @@ static void test_fixtures(void **state)
 
     check_file("alpine-3.4-trivy/lib/apk/db/installed", 0, 1, &pl);
     assert_int_equal(pl.n, 15);
-    assert_null(find(&pl, "invalidPackageWithoutAVersion"));
-    p = find(&pl, "musl");
+    assert_null(itest_find(&pl, "invalidPackageWithoutAVersion", NULL));
+    p = itest_find(&pl, "musl", NULL);
     assert_non_null(p);
     assert_string_equal(p->version, "1.1.14-r10");
     assert_string_equal(p->arch, "x86_64");
@@ -149,10 +127,10 @@ static void test_fixtures(void **state)
 
     check_file("fixtures/syft-multiple-1.installed", 0, 0, &pl);
     assert_int_equal(pl.n, 4);
-    p = find(&pl, "musl");
+    p = itest_find(&pl, "musl", NULL);
     assert_non_null(p);
     assert_string_equal(p->version, "1.2.4_git20230717-r4");
-    p = find(&pl, "busybox-binsh");
+    p = itest_find(&pl, "busybox-binsh", NULL);
     assert_non_null(p);
     assert_string_equal(p->source_name, "busybox");
     dd_pkg_list_free(&pl);
@@ -198,7 +176,7 @@ static void test_catalog_rootfs_dir(void **state)
 
     /* the corrupt database: a warning, and its package */
     size_t len;
-    uint8_t *buf = slurp(APK_DIR "/fixtures/syft-corrupt.installed", &len);
+    uint8_t *buf = itest_slurp(APK_DIR "/fixtures/syft-corrupt.installed", &len);
     assert_int_equal(dd_rootfs_new(&fs), 0);
     assert_int_equal(dd_rootfs_add_file(fs, "lib/apk/db/installed", buf, len, len, 0100644, 0, 0),
                      0);

@@ -10,27 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/dotnet.h"
 
 #define LANG DD_FIXTURES "/pkgdb/lang/dotnet/"
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
 
 static size_t count(const char *text, const char *needle)
 {
@@ -61,7 +45,7 @@ static void test_deps(void **state)
         char path[512];
         snprintf(path, sizeof(path), LANG "%s", files[i]);
         size_t len;
-        uint8_t *b = slurp(path, &len);
+        uint8_t *b = itest_slurp(path, &len);
         dd_pkg_list l = DD_PKG_LIST_INIT;
         dd_err err = DD_ERR_INIT;
         assert_int_equal(dd_dotnet_parse_deps(b, len, "/app/x.deps.json", 3, &l, &err), 0);
@@ -89,7 +73,7 @@ static void test_packages_lock(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = slurp(LANG "net8-app.packages.lock.json", &len);
+    uint8_t *b = itest_slurp(LANG "net8-app.packages.lock.json", &len);
     dd_pkg_list l = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_dotnet_parse_packages_lock(b, len, "/src/packages.lock.json", 0, &l, &err),
@@ -103,7 +87,7 @@ static void test_packages_lock(void **state)
     dd_pkg_list_free(&l);
     free(b);
 
-    b = slurp(LANG "scalibr.packages.lock.json", &len);
+    b = itest_slurp(LANG "scalibr.packages.lock.json", &len);
     assert_int_equal(dd_dotnet_parse_packages_lock(b, len, "/p.json", 0, &l, &err), 0);
     assert_int_equal(l.n, count((char *)b, "\"resolved\""));
     expect(&l, "Core.Dep", "1.24.0");
@@ -158,8 +142,8 @@ static void test_catalog(void **state)
     assert_int_equal(dd_cataloger_dotnet.wants("app/deps.json", 13, 0100644, 10, &ex),
                      DD_KEEP_NONE);
     size_t dl, ll;
-    uint8_t *deps = slurp(LANG "trivy-without-runtime.deps.json", &dl);
-    uint8_t *lock = slurp(LANG "scalibr.packages.lock.json", &ll);
+    uint8_t *deps = itest_slurp(LANG "trivy-without-runtime.deps.json", &dl);
+    uint8_t *lock = itest_slurp(LANG "scalibr.packages.lock.json", &ll);
     dd_rootfs *fs = NULL;
     assert_int_equal(dd_rootfs_new(&fs), 0);
     assert_int_equal(dd_rootfs_add_file(fs, "app/hello2.deps.json", deps, dl, dl, 0100644, 1, 0),

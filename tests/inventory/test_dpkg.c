@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "image/rootfs.h"
 #include "inventory/catalog.h"
 #include "inventory/dpkg.h"
@@ -25,32 +26,6 @@
 #endif
 
 #define DPKG_DIR DD_FIXTURES "/pkgdb/dpkg"
-
-static uint8_t *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len_out = (size_t)n;
-    return buf;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void sort_list(dd_strlist *l)
-{
-    if (l->n > 0)
-        qsort(l->items, l->n, sizeof(char *), cmp_str);
-}
 
 /* "name\tversion\tarch\tsource\tsource_version", as the dpkg-query format below prints. */
 static void pkg_lines(const dd_pkg_list *pl, dd_strlist *out)
@@ -64,21 +39,7 @@ static void pkg_lines(const dd_pkg_list *pl, dd_strlist *out)
         assert_int_equal(dd_strlist_push_str(out, s), 0);
         dd_free(s);
     }
-    sort_list(out);
-}
-
-static void assert_same(dd_strlist *got, dd_strlist *want, const char *what)
-{
-    size_t n = got->n < want->n ? got->n : want->n;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(got->items[i], want->items[i]) != 0) {
-            print_error("%s: got [%s] want [%s]\n", what, got->items[i], want->items[i]);
-            fail();
-        }
-    }
-    if (got->n != want->n)
-        print_error("%s: got %zu packages, want %zu\n", what, got->n, want->n);
-    assert_int_equal(got->n, want->n);
+    itest_sort(out);
 }
 
 /* Runs dpkg-query on a copy of status_file in a temporary admindir; keeps the packages whose
@@ -110,14 +71,14 @@ static void dpkg_query(const char *status_file, dd_strlist *out)
     unlink(status);
     dd_free(status);
     rmdir(dir);
-    sort_list(out);
+    itest_sort(out);
 }
 
 static void check_against_dpkg_query(const char *rel)
 {
     char *file = dd_asprintf("%s/%s", DPKG_DIR, rel);
     size_t len;
-    uint8_t *buf = slurp(file, &len);
+    uint8_t *buf = itest_slurp(file, &len);
     dd_pkg_list pl = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_dpkg_parse(buf, len, "/var/lib/dpkg/status", 3, &pl, &err), 0);
@@ -125,7 +86,7 @@ static void check_against_dpkg_query(const char *rel)
     pkg_lines(&pl, &got);
     dpkg_query(file, &want);
     assert_true(want.n > 0);
-    assert_same(&got, &want, rel);
+    itest_assert_same(&got, &want, rel);
     for (size_t i = 0; i < pl.n; i++) {
         assert_int_equal(pl.items[i].layer, 3);
         assert_int_equal(pl.items[i].paths.n, 1);
@@ -180,7 +141,7 @@ static void test_files_dpkg_query_refuses(void **state)
     dd_pkg_list pl = DD_PKG_LIST_INIT;
 
     /* fanal: one apt stanza, then a Go struct dump that is not deb822 */
-    uint8_t *buf = slurp(DPKG_DIR "/fixtures/fanal-dpkg_apt.status", &len);
+    uint8_t *buf = itest_slurp(DPKG_DIR "/fixtures/fanal-dpkg_apt.status", &len);
     assert_int_equal(dd_dpkg_parse(buf, len, NULL, 0, &pl, &err), DD_EINVALID);
     assert_true(err.offset > 0 && err.offset < len);
     assert_memory_equal(buf + err.offset, "[{acl", 5);
@@ -192,7 +153,7 @@ static void test_files_dpkg_query_refuses(void **state)
     free(buf);
 
     /* syft: an empty Package, a package without Version or Status, two installed ones */
-    buf = slurp(DPKG_DIR "/fixtures/syft-multiple", &len);
+    buf = itest_slurp(DPKG_DIR "/fixtures/syft-multiple", &len);
     assert_int_equal(dd_dpkg_parse(buf, len, NULL, 0, &pl, &err), 0);
     assert_int_equal(pl.n, 2);
     const dd_pkg *p = find(&pl, "tzdata", NULL);
@@ -207,7 +168,7 @@ static void test_files_dpkg_query_refuses(void **state)
     free(buf);
 
     /* vcpkg (dpkg-like, not Debian): stanzas with Version and an installed Status count */
-    buf = slurp(DPKG_DIR "/fixtures/claircore-vcpkg.status", &len);
+    buf = itest_slurp(DPKG_DIR "/fixtures/claircore-vcpkg.status", &len);
     size_t want = 0;
     for (size_t i = 0; i < len;) {
         size_t end = i;
@@ -231,10 +192,7 @@ static void test_files_dpkg_query_refuses(void **state)
 
 static void add_fixture(dd_rootfs *fs, const char *file, const char *path)
 {
-    size_t len;
-    uint8_t *buf = slurp(file, &len);
-    assert_int_equal(dd_rootfs_add_file(fs, path, buf, len, len, 0100644, 1, 0), 0);
-    free(buf);
+    itest_add_fixture(fs, path, NULL, file, 1);
 }
 
 static int n_warn;
@@ -263,7 +221,7 @@ static void test_distroless_status_d(void **state)
         char *path = dd_asprintf("var/lib/dpkg/status.d/%s", names[i]);
         add_fixture(fs, file, path);
         size_t len;
-        uint8_t *buf = slurp(file, &len);
+        uint8_t *buf = itest_slurp(file, &len);
         fprintf(f, "Status: install ok installed\n%.*s\n\n", (int)len, (const char *)buf);
         free(buf);
         dd_free(file);
@@ -294,7 +252,7 @@ static void test_distroless_status_d(void **state)
     pkg_lines(&pl, &got);
     dpkg_query(tmp, &want);
     assert_int_equal(want.n, 3);
-    assert_same(&got, &want, "status.d");
+    itest_assert_same(&got, &want, "status.d");
     const dd_pkg *p = find(&pl, "libsqlite3-0", "arm64");
     assert_non_null(p);
     assert_string_equal(p->source_name, "sqlite3");
@@ -324,7 +282,7 @@ static void test_catalog_rootfs_dir(void **state)
     dd_strlist got = DD_STRLIST_INIT, want = DD_STRLIST_INIT;
     pkg_lines(&pl, &got);
     dpkg_query(DPKG_DIR "/debian-12-python-slim/var/lib/dpkg/status", &want);
-    assert_same(&got, &want, "debian-12-python-slim");
+    itest_assert_same(&got, &want, "debian-12-python-slim");
     for (size_t i = 0; i < pl.n; i++) {
         assert_string_equal(pl.items[i].paths.items[0], "/var/lib/dpkg/status");
         assert_int_equal(pl.items[i].layer, 0);

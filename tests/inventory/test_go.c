@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/elf.h"
 #include "inventory/go.h"
@@ -19,32 +20,9 @@
 #define LANG DD_FIXTURES "/pkgdb/lang/go/"
 #define BUILDINFO LANG "buildinfo/binary_with_module_replacement-linux-amd64.go.buildinfo"
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0)
-            return &l->items[i];
-    return NULL;
-}
-
 static void expect(const dd_pkg_list *l, const char *name, const char *version)
 {
-    const dd_pkg *p = find(l, name);
+    const dd_pkg *p = itest_find(l, name, NULL);
     if (p == NULL)
         fail_msg("package %s missing", name);
     assert_string_equal(p->version, version);
@@ -64,7 +42,7 @@ static void test_buildinfo_real(void **state)
 {
     (void)state;
     size_t len;
-    uint8_t *b = slurp(BUILDINFO, &len);
+    uint8_t *b = itest_slurp(BUILDINFO, &len);
     dd_pkg_list l = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_go_parse_buildinfo(b, len, "/app", 3, &l, &err), 0);
@@ -75,7 +53,7 @@ static void test_buildinfo_real(void **state)
     expect(&l, "binary_with_module_replacement", "(devel)");
     /* "dep golang.org/x/xerrors" is replaced ("=>") by github.com/golang/xerrors */
     expect(&l, "github.com/golang/xerrors", "v0.0.0-20220907171357-04be3eba64a2");
-    assert_null(find(&l, "golang.org/x/xerrors"));
+    assert_null(itest_find(&l, "golang.org/x/xerrors", NULL));
     expect(&l, "stdlib", "go1.22.0");
     for (size_t i = 0; i < l.n; i++) {
         assert_int_equal(l.items[i].type, DD_PKG_GOBINARY);
@@ -164,30 +142,13 @@ static void test_buildinfo_inline_made(void **state)
     dd_pkg_list_free(&l);
 }
 
-/* Runs the extractor over data in chunks of chunk bytes; returns its output. */
-static uint8_t *extract(const uint8_t *data, size_t len, size_t chunk, size_t *out_len)
-{
-    void *st = dd_elf_extractor.begin("bin/x", len);
-    assert_non_null(st);
-    for (size_t off = 0; off < len;) {
-        size_t n = len - off < chunk ? len - off : chunk;
-        int rc = dd_elf_extractor.feed(st, data + off, n);
-        assert_true(rc == 0 || rc == 1);
-        off += n;
-        if (rc == 1)
-            break;
-    }
-    uint8_t *out = NULL;
-    assert_int_equal(dd_elf_extractor.end(st, &out, out_len), 0);
-    return out;
-}
-
 static void test_extractor(void **state)
 {
     (void)state;
     size_t bl, sl;
-    uint8_t *bi = slurp(BUILDINFO, &bl);
-    uint8_t *self = slurp("/proc/self/exe", &sl); /* a real ELF file to embed the section in */
+    uint8_t *bi = itest_slurp(BUILDINFO, &bl);
+    uint8_t *self =
+        itest_slurp("/proc/self/exe", &sl); /* a real ELF file to embed the section in */
     /* self, a decoy magic (unaligned), a decoy magic (aligned, garbage header), then the real
      * section at a 16-byte aligned offset, then filler. */
     size_t cap = sl + 64 + 64 + bl + 100000;
@@ -216,7 +177,7 @@ static void test_extractor(void **state)
     static const size_t chunks[] = {1, 7, 16, 4096, 65536 + 7, 1u << 20};
     for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
         size_t ol = 0;
-        uint8_t *o = extract(img, total, chunks[c], &ol);
+        uint8_t *o = itest_elf_extract("bin/x", img, total, chunks[c], &ol);
         const uint8_t *g;
         size_t gl;
         assert_int_equal(dd_elf_find(o, ol, DD_ELF_REC_GO, &g, &gl), 1);
@@ -238,7 +199,7 @@ static void test_extractor(void **state)
         size_t ol = 0;
         uint8_t *cut = calloc(1, ptr_at + 32 + 4000);
         memcpy(cut, img, ptr_at + 32);
-        uint8_t *o = extract(cut, ptr_at + 32 + 4000, 4096, &ol);
+        uint8_t *o = itest_elf_extract("bin/x", cut, ptr_at + 32 + 4000, 4096, &ol);
         free(cut);
         const uint8_t *g;
         size_t gl;
@@ -257,11 +218,11 @@ static void test_extractor(void **state)
     /* Not ELF: nothing kept, whatever follows. */
     img[0] = 'M';
     size_t ol = 1;
-    uint8_t *o = extract(img, total, 4096, &ol);
+    uint8_t *o = itest_elf_extract("bin/x", img, total, 4096, &ol);
     assert_null(o);
     assert_int_equal(ol, 0);
     /* ELF without build info: nothing kept. */
-    o = extract(self, sl, 4096, &ol);
+    o = itest_elf_extract("bin/x", self, sl, 4096, &ol);
     assert_null(o);
     free(img);
     free(self);
@@ -327,7 +288,7 @@ static void test_gomod_real(void **state)
     dd_pkg_list l = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;
 
-    uint8_t *b = slurp(LANG "trivy-gomod/go.mod", &len);
+    uint8_t *b = itest_slurp(LANG "trivy-gomod/go.mod", &len);
     assert_int_equal(dd_go_parse_mod(b, len, "/src/go.mod", 1, &l, &err), 0);
     assert_int_equal(l.n, count_requires(b, len));
     assert_int_equal(l.n, 18);
@@ -343,7 +304,7 @@ static void test_gomod_real(void **state)
     dd_pkg_list_free(&l);
     free(b);
 
-    b = slurp(LANG "trivy-replaced/go.mod", &len);
+    b = itest_slurp(LANG "trivy-replaced/go.mod", &len);
     assert_int_equal(dd_go_parse_mod(b, len, "/go.mod", 0, &l, &err), 0);
     assert_int_equal(l.n, count_requires(b, len));
     assert_int_equal(l.n, 2);
@@ -353,7 +314,7 @@ static void test_gomod_real(void **state)
     dd_pkg_list_free(&l);
     free(b);
 
-    b = slurp(LANG "trivy-go116/go.mod", &len);
+    b = itest_slurp(LANG "trivy-go116/go.mod", &len);
     assert_int_equal(dd_go_parse_mod(b, len, "/go.mod", 0, &l, &err), 0);
     assert_int_equal(l.n, count_requires(b, len));
     expect(&l, "github.com/aquasecurity/go-dep-parser", "v0.0.0-20211224170007-df43bca6b6ff");
@@ -388,10 +349,10 @@ static void test_gomod_made(void **state)
     assert_int_equal(dd_go_parse_mod((const uint8_t *)mod, sizeof(mod) - 1, "/go.mod", 0, &l, &err),
                      0);
     assert_int_equal(l.n, 3);
-    expect(&l, "github.com/fork/a", "v1.0.1"); /* version-specific replace wins */
-    assert_null(find(&l, "github.com/b/b"));   /* replaced by a local directory */
-    expect(&l, "github.com/c/c", "v1.2.0");    /* raw-quoted path */
-    expect(&l, "github.com/d/d", "v1.3.0");    /* replace for another version only */
+    expect(&l, "github.com/fork/a", "v1.0.1");           /* version-specific replace wins */
+    assert_null(itest_find(&l, "github.com/b/b", NULL)); /* replaced by a local directory */
+    expect(&l, "github.com/c/c", "v1.2.0");              /* raw-quoted path */
+    expect(&l, "github.com/d/d", "v1.3.0");              /* replace for another version only */
 
     static const char *bad[] = {"require (\n\tgithub.com/a/a v1\n", /* block not closed */
                                 "require github.com/a/a\n",         /* no version */
@@ -424,8 +385,8 @@ static void test_catalog(void **state)
 {
     (void)state;
     size_t gl, bl;
-    uint8_t *gomod = slurp(LANG "trivy-replaced/go.mod", &gl);
-    uint8_t *bi = slurp(BUILDINFO, &bl);
+    uint8_t *gomod = itest_slurp(LANG "trivy-replaced/go.mod", &gl);
+    uint8_t *bi = itest_slurp(BUILDINFO, &bl);
     /* What the extractor keeps for a Go binary: the container with a 'G' record. */
     uint8_t *rec = malloc(bl + 11);
     memcpy(rec, "DDELF\x01G", 7);
@@ -458,11 +419,11 @@ static void test_catalog(void **state)
     assert_int_equal(dd_cataloger_go.catalog(fs, &l, on_warn, &w, &err), 0);
     assert_int_equal(w.n, 2); /* the truncated build info and the broken go.mod */
     assert_int_equal(l.n, 2 + 3);
-    const dd_pkg *p = find(&l, "stdlib");
+    const dd_pkg *p = itest_find(&l, "stdlib", NULL);
     assert_non_null(p);
     assert_string_equal(p->paths.items[0], "/usr/bin/tool");
     assert_int_equal(p->layer, 2);
-    p = find(&l, "golang.org/x/xerrors");
+    p = itest_find(&l, "golang.org/x/xerrors", NULL);
     assert_non_null(p);
     assert_string_equal(p->paths.items[0], "/app/go.mod");
     assert_int_equal(p->type, DD_PKG_GOMOD);

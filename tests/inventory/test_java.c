@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/java.h"
 #include "util/alloc.h"
@@ -23,34 +24,9 @@
 #define JACKSON_POM "maven/com.fasterxml.jackson.core/jackson-annotations/"
 #define API_ALL LANG "jar-metadata/api-all-2.0.0-sources/META-INF/maven/org.apache.directory.api/"
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0)
-            return &l->items[i];
-    return NULL;
-}
-
 static const dd_pkg *expect(const dd_pkg_list *l, const char *name, const char *version)
 {
-    const dd_pkg *p = find(l, name);
+    const dd_pkg *p = itest_find(l, name, NULL);
     if (p == NULL)
         fail_msg("package %s missing", name);
     assert_string_equal(p->version, version);
@@ -90,7 +66,7 @@ static void zip_add(zip *z, const char *name, const void *data, size_t len)
 static void zip_add_file(zip *z, const char *name, const char *fixture)
 {
     size_t len;
-    uint8_t *b = slurp(fixture, &len);
+    uint8_t *b = itest_slurp(fixture, &len);
     zip_add(z, name, b, len);
     free(b);
 }
@@ -141,7 +117,7 @@ static void test_pom_properties(void **state)
         char path[512];
         snprintf(path, sizeof(path), LANG "pom-properties/%s.pom.properties", files[i]);
         size_t len;
-        uint8_t *b = slurp(path, &len);
+        uint8_t *b = itest_slurp(path, &len);
         assert_int_equal(dd_java_parse_pom_properties(b, len, "/x.jar", 2, &l, &err), 0);
         assert_int_equal(l.n, 1);
         /* all three declare org.anchore / example-java-app-maven / 0.1.0, spaced differently */
@@ -164,7 +140,7 @@ static void test_pom_properties(void **state)
         char path[512];
         snprintf(path, sizeof(path), LANG "claircore-jar-pom-properties/%s", de->d_name);
         size_t len;
-        char *b = (char *)slurp(path, &len);
+        char *b = (char *)itest_slurp(path, &len);
         char *g = prop(b, "groupId"), *a = prop(b, "artifactId"), *v = prop(b, "version");
         assert_non_null(g);
         assert_non_null(a);
@@ -198,7 +174,7 @@ static void test_manifest(void **state)
     dd_pkg_list l = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;
     size_t len;
-    uint8_t *b = slurp(JACKSON "MANIFEST.MF", &len);
+    uint8_t *b = itest_slurp(JACKSON "MANIFEST.MF", &len);
     assert_int_equal(dd_java_parse_manifest(b, len, "/j.jar", 0, &l, &err), 0);
     assert_int_equal(l.n, 1);
     /* Implementation-Vendor-Id: com.fasterxml.jackson.core, Implementation-Title:
@@ -209,7 +185,7 @@ static void test_manifest(void **state)
 
     /* guava: no Implementation-* attributes; Bundle-SymbolicName and Bundle-Version. The long
      * Export-Package value spans continuation lines. */
-    b = slurp(LANG "claircore-jar-manifests/guava-27.0-jre.jar", &len);
+    b = itest_slurp(LANG "claircore-jar-manifests/guava-27.0-jre.jar", &len);
     assert_int_equal(dd_java_parse_manifest(b, len, "/g.jar", 0, &l, &err), 0);
     assert_int_equal(l.n, 1);
     expect(&l, "com.google.guava", "27.0.0.jre");
@@ -217,7 +193,7 @@ static void test_manifest(void **state)
     free(b);
 
     /* fqltool: neither a title nor a version: nothing. */
-    b = slurp(LANG "claircore-jar-manifests/fqltool.jar", &len);
+    b = itest_slurp(LANG "claircore-jar-manifests/fqltool.jar", &len);
     assert_int_equal(dd_java_parse_manifest(b, len, "/f.jar", 0, &l, &err), 0);
     assert_int_equal(l.n, 0);
     free(b);
@@ -231,7 +207,7 @@ static void test_manifest(void **state)
             continue;
         char path[512];
         snprintf(path, sizeof(path), LANG "claircore-jar-manifests/%s", de->d_name);
-        b = slurp(path, &len);
+        b = itest_slurp(path, &len);
         assert_int_equal(dd_java_parse_manifest(b, len, "/x", 0, &l, &err), 0);
         assert_true(l.n <= 1);
         dd_pkg_list_free(&l);
@@ -355,7 +331,7 @@ static void test_archive(void **state)
         cur = next;
     }
     assert_int_equal(dd_java_parse_archive(cur, cur_len, "/deep.jar", 0, &l, &err), 0);
-    assert_null(find(&l, "com.fasterxml.jackson.core:jackson-annotations"));
+    assert_null(itest_find(&l, "com.fasterxml.jackson.core:jackson-annotations", NULL));
     dd_pkg_list_free(&l);
     free(cur);
 

@@ -14,41 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/npm.h"
 #include "util/alloc.h"
 
 #define NPM_DIR DD_FIXTURES "/pkgdb/lang/npm"
 
-typedef int (*parse_fn)(const uint8_t *, size_t, const char *, int, dd_pkg_list *, dd_err *);
-
-static uint8_t *slurp(const char *path, size_t *len)
+static void parse_file(itest_parse_fn fn, const char *name, dd_pkg_list *out)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static void parse_file(parse_fn fn, const char *name, dd_pkg_list *out)
-{
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof(path), NPM_DIR "/%s", name);
-    uint8_t *buf = slurp(path, &len);
-    dd_err err = DD_ERR_INIT;
-    int rc = fn(buf, len, "/p/lock", 3, out, &err);
-    if (rc != 0)
-        print_error("%s: %s\n", name, err.msg);
-    assert_int_equal(rc, 0);
-    free(buf);
+    itest_parse_file(fn, NPM_DIR, name, "/p/lock", 3, out);
 }
 
 /* A set of "name@version" strings (kept simple: a sorted array). */
@@ -98,14 +73,6 @@ static void assert_same(sset *want, const dd_pkg_list *got)
             fail_msg("want %s, got %s", w, h);
     }
     sset_free(&g);
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name, const char *ver)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0 && strcmp(l->items[i].version, ver) == 0)
-            return &l->items[i];
-    return NULL;
 }
 
 /* ---- package-lock.json ---- */
@@ -198,29 +165,29 @@ static void test_package_lock_spot(void **state)
     (void)state;
     dd_pkg_list l = DD_PKG_LIST_INIT;
     parse_file(dd_npm_package_lock_parse, "trivy-happy.v1.package-lock.json", &l);
-    const dd_pkg *p = find(&l, "ansi-colors", "3.2.3");
+    const dd_pkg *p = itest_find(&l, "ansi-colors", "3.2.3");
     assert_non_null(p);
     assert_true(p->dev);
-    assert_non_null(p = find(&l, "debug", "2.6.9")); /* nested under body-parser */
+    assert_non_null(p = itest_find(&l, "debug", "2.6.9")); /* nested under body-parser */
     assert_false(p->dev);
-    assert_non_null(find(&l, "@babel/parser", "7.23.6"));
+    assert_non_null(itest_find(&l, "@babel/parser", "7.23.6"));
     dd_pkg_list_free(&l);
 
     parse_file(dd_npm_package_lock_parse, "syft-alias-package-lock-1.json", &l);
     assert_int_equal(l.n, 3);
-    assert_non_null(find(&l, "case", "1.6.3"));                     /* case-alias */
-    assert_non_null(find(&l, "@bundled-es-modules/chai", "4.2.2")); /* chai alias */
+    assert_non_null(itest_find(&l, "case", "1.6.3"));                     /* case-alias */
+    assert_non_null(itest_find(&l, "@bundled-es-modules/chai", "4.2.2")); /* chai alias */
     dd_pkg_list_free(&l);
 
     parse_file(dd_npm_package_lock_parse, "scalibr-alias.v2.package-lock.json", &l);
-    assert_non_null(find(&l, "@babel/code-frame", "7.0.0"));
-    assert_non_null(find(&l, "string-width", "4.2.0"));
-    assert_non_null(find(&l, "string-width", "5.1.2"));
+    assert_non_null(itest_find(&l, "@babel/code-frame", "7.0.0"));
+    assert_non_null(itest_find(&l, "string-width", "4.2.0"));
+    assert_non_null(itest_find(&l, "string-width", "5.1.2"));
     dd_pkg_list_free(&l);
 
     parse_file(dd_npm_package_lock_parse, "scalibr-bundled-dependencies.v3.package-lock.json", &l);
     assert_int_equal(l.n, 3);
-    assert_non_null(p = find(&l, "semver", "7.7.2"));
+    assert_non_null(p = itest_find(&l, "semver", "7.7.2"));
     assert_true(p->dev);
     assert_string_equal(p->license, "ISC");
     dd_pkg_list_free(&l);
@@ -235,7 +202,7 @@ static size_t yarn_classic_headers(const char *name)
     char path[512];
     size_t len, n = 0;
     snprintf(path, sizeof(path), NPM_DIR "/%s", name);
-    char *buf = (char *)slurp(path, &len);
+    char *buf = (char *)itest_slurp(path, &len);
     buf = realloc(buf, len + 1);
     buf[len] = '\0';
     sset seen = {0};
@@ -265,18 +232,18 @@ static void test_yarn_classic(void **state)
         sset_add(&s, l.items[i].name, l.items[i].version);
     assert_int_equal(s.n, yarn_classic_headers("syft-yarn-v1-deps.yarn.lock"));
     sset_free(&s);
-    assert_non_null(find(&l, "@babel/code-frame", "7.10.4"));
-    assert_non_null(find(&l, "ajv", "6.12.3"));
-    assert_non_null(find(&l, "atob", "2.1.2"));
+    assert_non_null(itest_find(&l, "@babel/code-frame", "7.10.4"));
+    assert_non_null(itest_find(&l, "ajv", "6.12.3"));
+    assert_non_null(itest_find(&l, "atob", "2.1.2"));
     dd_pkg_list_free(&l);
 
     parse_file(dd_npm_yarn_lock_parse, "trivy-alias.yarn.lock", &l);
     assert_int_equal(l.n, yarn_classic_headers("trivy-alias.yarn.lock"));
-    assert_non_null(find(&l, "debug", "4.3.4"));              /* foo-debug@npm:debug@^4.3 */
-    assert_non_null(find(&l, "@types/jsonstream", "0.8.33")); /* foo-json@npm:@types/... */
-    assert_non_null(find(&l, "ms", "2.1.3"));                 /* foo-ms@npm:ms */
-    assert_non_null(find(&l, "@types/uuid", "9.0.7"));
-    assert_non_null(find(&l, "ms", "2.1.2"));
+    assert_non_null(itest_find(&l, "debug", "4.3.4"));              /* foo-debug@npm:debug@^4.3 */
+    assert_non_null(itest_find(&l, "@types/jsonstream", "0.8.33")); /* foo-json@npm:@types/... */
+    assert_non_null(itest_find(&l, "ms", "2.1.3"));                 /* foo-ms@npm:ms */
+    assert_non_null(itest_find(&l, "@types/uuid", "9.0.7"));
+    assert_non_null(itest_find(&l, "ms", "2.1.2"));
     dd_pkg_list_free(&l);
 }
 
@@ -307,17 +274,17 @@ static void test_yarn_berry(void **state)
     parse_file(dd_npm_yarn_lock_parse, "syft-yarn-berry.yarn.lock", &l);
     count_resolutions("syft-yarn-berry.yarn.lock", &npm, &ws);
     assert_int_equal(l.n, npm);
-    assert_non_null(find(&l, "@babel/code-frame", "7.10.4"));
-    assert_non_null(find(&l, "@types/qs", "6.9.4"));
+    assert_non_null(itest_find(&l, "@babel/code-frame", "7.10.4"));
+    assert_non_null(itest_find(&l, "@types/qs", "6.9.4"));
     dd_pkg_list_free(&l);
 
     parse_file(dd_npm_yarn_lock_parse, "trivy-monorepo.yarn.lock", &l);
     count_resolutions("trivy-monorepo.yarn.lock", &npm, &ws);
     assert_true(ws > 0);
     assert_int_equal(l.n, npm);
-    assert_non_null(find(&l, "is-number", "6.0.0"));
-    assert_non_null(find(&l, "is-number", "7.0.0"));
-    assert_null(find(&l, "package1", "0.0.0-use.local"));
+    assert_non_null(itest_find(&l, "is-number", "6.0.0"));
+    assert_non_null(itest_find(&l, "is-number", "7.0.0"));
+    assert_null(itest_find(&l, "package1", "0.0.0-use.local"));
     dd_pkg_list_free(&l);
 }
 
@@ -360,17 +327,17 @@ static void test_pnpm(void **state)
     }
     dd_pkg_list l = DD_PKG_LIST_INIT;
     parse_file(dd_npm_pnpm_lock_parse, "syft-pnpm-v5-peer-suffix.pnpm-lock.yaml", &l);
-    assert_non_null(find(&l, "acorn", "8.8.0"));
-    assert_non_null(find(&l, "acorn-jsx", "5.3.2"));
-    assert_non_null(find(&l, "webpack-cli", "4.10.0"));
+    assert_non_null(itest_find(&l, "acorn", "8.8.0"));
+    assert_non_null(itest_find(&l, "acorn-jsx", "5.3.2"));
+    assert_non_null(itest_find(&l, "webpack-cli", "4.10.0"));
     dd_pkg_list_free(&l);
     parse_file(dd_npm_pnpm_lock_parse, "syft-pnpm-v6.pnpm-lock.yaml", &l);
-    assert_non_null(find(&l, "@testing-library/react", "13.4.0"));
-    assert_non_null(find(&l, "react-dom", "18.2.0"));
+    assert_non_null(itest_find(&l, "@testing-library/react", "13.4.0"));
+    assert_non_null(itest_find(&l, "react-dom", "18.2.0"));
     dd_pkg_list_free(&l);
     parse_file(dd_npm_pnpm_lock_parse, "syft-pnpm-v9.pnpm-lock.yaml", &l);
-    assert_non_null(find(&l, "@babel/helper-plugin-utils", "7.24.7"));
-    assert_non_null(find(&l, "rollup", "4.18.0"));
+    assert_non_null(itest_find(&l, "@babel/helper-plugin-utils", "7.24.7"));
+    assert_non_null(itest_find(&l, "rollup", "4.18.0"));
     dd_pkg_list_free(&l);
 }
 
@@ -414,7 +381,7 @@ static void test_catalog_dir(void **state)
     installed_from_dir(NPM_DIR "/node_modules", &want);
     assert_int_equal(want.n, 7);
     assert_same(&want, &l);
-    const dd_pkg *p = find(&l, "@actions/core", "1.6.0");
+    const dd_pkg *p = itest_find(&l, "@actions/core", "1.6.0");
     assert_non_null(p);
     assert_string_equal(p->paths.items[0], "/node_modules/@actions/core/package.json");
     assert_false(p->declared_only);
@@ -427,12 +394,7 @@ static void test_catalog_dir(void **state)
 
 static void add_fixture(dd_rootfs *fs, const char *image_path, const char *fixture, int layer)
 {
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof(path), NPM_DIR "/%s", fixture);
-    uint8_t *buf = slurp(path, &len);
-    assert_int_equal(dd_rootfs_add_file(fs, image_path, buf, len, len, 0100644, layer, 0), 0);
-    free(buf);
+    itest_add_fixture(fs, image_path, NPM_DIR, fixture, layer);
 }
 
 static int warned;
@@ -509,7 +471,7 @@ static void test_catalog_reconcile(void **state)
             assert_string_equal(p->paths.items[0], "/proj/package.json");
         }
     }
-    const dd_pkg *cws = find(&l, "collapse-white-space", "1.0.6");
+    const dd_pkg *cws = itest_find(&l, "collapse-white-space", "1.0.6");
     assert_non_null(cws);
     assert_true(cws->declared_only);
     sset_free(&want);
@@ -552,10 +514,7 @@ static void test_wants(void **state)
 static void test_invalid(void **state)
 {
     (void)state;
-    static const struct {
-        parse_fn fn;
-        const char *in;
-    } cases[] = {
+    static const itest_bad_case cases[] = {
         {dd_npm_package_json_parse, "{\"name\": \"x\""},
         {dd_npm_package_json_parse, "[1]"},
         {dd_npm_package_lock_parse, "{\"packages\": {\"node_modules/a\": {\"version\": 1"},
@@ -565,15 +524,7 @@ static void test_invalid(void **state)
         {dd_npm_pnpm_lock_parse, "packages: {a: [}\n"},
         {dd_npm_pnpm_lock_parse, "- a\n- b\n"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        dd_pkg_list l = DD_PKG_LIST_INIT;
-        dd_err err = DD_ERR_INIT;
-        int rc = cases[i].fn((const uint8_t *)cases[i].in, strlen(cases[i].in), "/x", 0, &l, &err);
-        if (rc != DD_EINVALID)
-            fail_msg("case %zu: rc %d", i, rc);
-        assert_int_equal(l.n, 0);
-        assert_true(err.msg[0] != '\0');
-    }
+    itest_check_invalid(cases, sizeof(cases) / sizeof(cases[0]));
     /* a package.json without a version is no package, and no error */
     dd_pkg_list l = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common.h"
 #include "image/rootfs.h"
 #include "inventory/os.h"
 #include "util/alloc.h"
@@ -27,23 +28,6 @@
 
 #define OSREL DD_FIXTURES "/pkgdb/os-release"
 #define NONE "" /* in an expectation: the field must be NULL */
-
-static char *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len_out = (size_t)n;
-    return buf;
-}
 
 /* The test's own reading of KEY=value text: the last line "KEY=..." wins, surrounding quotes and a
  * trailing CR are dropped. Returns a malloc'd value, or NULL when absent or empty. */
@@ -270,7 +254,7 @@ static dd_rootfs *load_case(const os_case *c)
             fail_msg("%s: %s", c->path, err.msg);
     } else {
         size_t len;
-        char *text = slurp(path, &len);
+        char *text = (char *)itest_slurp(path, &len);
         assert_int_equal(dd_rootfs_new(&fs), 0);
         assert_int_equal(
             dd_rootfs_add_file(fs, c->place, (const uint8_t *)text, len, len, 0100644, 0, 0), 0);
@@ -397,7 +381,7 @@ static void test_txtar_parse(void **state)
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char *path = dd_asprintf("%s/claircore-txtar/%s.txtar", OSREL, files[i]);
         size_t len;
-        char *text = slurp(path, &len);
+        char *text = (char *)itest_slurp(path, &len);
         char *osr = txtar_section(text, "os-release");
         char *parsed = txtar_section(text, "Parsed");
         assert_non_null(osr);
@@ -457,7 +441,7 @@ static void test_debian_point_release(void **state)
 {
     (void)state;
     size_t len;
-    char *osr = slurp(OSREL "/claircore/debian-12/etc/os-release", &len);
+    char *osr = (char *)itest_slurp(OSREL "/claircore/debian-12/etc/os-release", &len);
     const char *const files[] = {"etc/os-release", osr, "etc/debian_version", "12.15\n", NULL};
     dd_rootfs *fs = mem_fs(files);
     dd_os os;

@@ -11,48 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/php.h"
 
 #define PHP_DIR DD_FIXTURES "/pkgdb/lang/php"
 
-typedef int (*parse_fn)(const uint8_t *, size_t, const char *, int, dd_pkg_list *, dd_err *);
-
-static uint8_t *slurp(const char *rel, size_t *len)
+static void parse_file(itest_parse_fn fn, const char *rel, dd_pkg_list *out)
 {
-    char path[512];
-    snprintf(path, sizeof(path), PHP_DIR "/%s", rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static void parse_file(parse_fn fn, const char *rel, dd_pkg_list *out)
-{
-    size_t len;
-    uint8_t *buf = slurp(rel, &len);
-    dd_err err = DD_ERR_INIT;
-    int rc = fn(buf, len, "/p/f", 4, out, &err);
-    if (rc != 0)
-        print_error("%s: %s\n", rel, err.msg);
-    assert_int_equal(rc, 0);
-    free(buf);
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name, const char *ver)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0 && strcmp(l->items[i].version, ver) == 0)
-            return &l->items[i];
-    return NULL;
+    itest_parse_file(fn, PHP_DIR, rel, "/p/f", 4, out);
 }
 
 /* Every entry of arr must be in l with the given flags. */
@@ -62,7 +29,7 @@ static void expect_array(const json_t *arr, const dd_pkg_list *l, bool declared,
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *e = json_array_get(arr, i);
         const char *name = json_string_value(json_object_get(e, "name"));
-        const dd_pkg *p = find(l, name, json_string_value(json_object_get(e, "version")));
+        const dd_pkg *p = itest_find(l, name, json_string_value(json_object_get(e, "version")));
         if (p == NULL)
             fail_msg("missing %s", name);
         assert_int_equal(p->declared_only, declared);
@@ -98,7 +65,7 @@ static void test_composer_lock(void **state)
     }
     dd_pkg_list l = DD_PKG_LIST_INIT;
     parse_file(dd_php_composer_lock_parse, "osv-locks-many-with-insecure.composer.lock", &l);
-    const dd_pkg *p = find(&l, "drupal/core", "10.4.5");
+    const dd_pkg *p = itest_find(&l, "drupal/core", "10.4.5");
     assert_non_null(p);
     assert_string_equal(p->license, "GPL-2.0-or-later");
     dd_pkg_list_free(&l);
@@ -124,19 +91,16 @@ static void test_installed(void **state)
     }
     dd_pkg_list l = DD_PKG_LIST_INIT;
     parse_file(dd_php_installed_json_parse, "vendor-composer2/installed.json", &l);
-    const dd_pkg *p = find(&l, "behat/mink", "v1.8.1");
+    const dd_pkg *p = itest_find(&l, "behat/mink", "v1.8.1");
     assert_non_null(p);
     assert_true(p->dev); /* listed in dev-package-names */
-    assert_false(find(&l, "asm89/stack-cors", "1.3.0")->dev);
+    assert_false(itest_find(&l, "asm89/stack-cors", "1.3.0")->dev);
     dd_pkg_list_free(&l);
 }
 
 static void add_fixture(dd_rootfs *fs, const char *image_path, const char *fixture, int layer)
 {
-    size_t len;
-    uint8_t *buf = slurp(fixture, &len);
-    assert_int_equal(dd_rootfs_add_file(fs, image_path, buf, len, len, 0100644, layer, 0), 0);
-    free(buf);
+    itest_add_fixture(fs, image_path, PHP_DIR, fixture, layer);
 }
 
 static void test_catalog(void **state)
@@ -166,24 +130,13 @@ static void test_catalog(void **state)
 static void test_invalid(void **state)
 {
     (void)state;
-    static const struct {
-        parse_fn fn;
-        const char *in;
-    } cases[] = {
+    static const itest_bad_case cases[] = {
         {dd_php_composer_lock_parse, "{\"packages\": [}"},
         {dd_php_composer_lock_parse, "[]"},
         {dd_php_installed_json_parse, "\"x\""},
         {dd_php_installed_json_parse, ""},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        dd_pkg_list l = DD_PKG_LIST_INIT;
-        dd_err err = DD_ERR_INIT;
-        int rc = cases[i].fn((const uint8_t *)cases[i].in, strlen(cases[i].in), "/x", 0, &l, &err);
-        if (rc != DD_EINVALID)
-            fail_msg("case %zu: rc %d", i, rc);
-        assert_int_equal(l.n, 0);
-        assert_true(err.msg[0] != '\0');
-    }
+    itest_check_invalid(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)

@@ -14,50 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/dpkg.h"
 #include "inventory/python.h"
 
 #define PY_DIR DD_FIXTURES "/pkgdb/lang/python"
 
-typedef int (*parse_fn)(const uint8_t *, size_t, const char *, int, dd_pkg_list *, dd_err *);
-
-static uint8_t *slurp(const char *rel, size_t *len)
+static void parse_file(itest_parse_fn fn, const char *rel, dd_pkg_list *out)
 {
-    char path[512];
-    snprintf(path, sizeof(path), PY_DIR "/%s", rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static void parse_file(parse_fn fn, const char *rel, dd_pkg_list *out)
-{
-    size_t len;
-    uint8_t *buf = slurp(rel, &len);
-    dd_err err = DD_ERR_INIT;
-    int rc = fn(buf, len, "/p/f", 2, out, &err);
-    if (rc != 0)
-        print_error("%s: %s\n", rel, err.msg);
-    assert_int_equal(rc, 0);
-    free(buf);
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name, const char *ver)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0 && strcmp(l->items[i].version, ver) == 0)
-            return &l->items[i];
-    return NULL;
+    itest_parse_file(fn, PY_DIR, rel, "/p/f", 2, out);
 }
 
 /* The value of header "key: " in the header block (before the first empty line). */
@@ -92,7 +58,7 @@ static void test_metadata(void **state)
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         size_t len;
-        char *text = (char *)slurp(files[i], &len);
+        char *text = (char *)itest_slurp_in(PY_DIR, files[i], &len);
         char name[256], ver[256];
         header(text, "Name", name, sizeof(name));
         header(text, "Version", ver, sizeof(ver));
@@ -127,7 +93,7 @@ static void test_metadata(void **state)
 static size_t count_lines(const char *rel, const char *prefix)
 {
     size_t len, n = 0;
-    char *text = (char *)slurp(rel, &len);
+    char *text = (char *)itest_slurp_in(PY_DIR, rel, &len);
     for (char *line = text; line != NULL; line = strchr(line, '\n')) {
         if (*line == '\n')
             line++;
@@ -160,7 +126,7 @@ static void test_poetry(void **state)
     /* groups lines without "main": 7 ["dev"] + 1 ["lint"] in the file */
     assert_int_equal(dev, count_lines("trivy-with-groups.poetry.lock", "groups = [\"dev\"]") +
                               count_lines("trivy-with-groups.poetry.lock", "groups = [\"lint\"]"));
-    const dd_pkg *p = find(&l, "anyio", "4.7.0");
+    const dd_pkg *p = itest_find(&l, "anyio", "4.7.0");
     assert_non_null(p);
     assert_false(p->dev);
     dd_pkg_list_free(&l);
@@ -180,9 +146,9 @@ static void test_uv(void **state)
     }
     dd_pkg_list l = DD_PKG_LIST_INIT;
     parse_file(dd_python_uv_lock_parse, "trivy-happy.uv.lock", &l);
-    assert_non_null(find(&l, "certifi", "2024.12.14"));
-    assert_non_null(find(&l, "charset-normalizer", "3.4.0"));
-    assert_null(find(&l, "happy", "0.1.0"));
+    assert_non_null(itest_find(&l, "certifi", "2024.12.14"));
+    assert_non_null(itest_find(&l, "charset-normalizer", "3.4.0"));
+    assert_null(itest_find(&l, "happy", "0.1.0"));
     dd_pkg_list_free(&l);
 }
 
@@ -210,8 +176,8 @@ static void test_pipfile(void **state)
         dev += l.items[j].dev;
     assert_int_equal(l.n, want + want_dev);
     assert_int_equal(dev, want_dev);
-    assert_non_null(find(&l, "amqp", "2.4.2"));
-    assert_non_null(find(&l, "autopep8", "1.4.3"));
+    assert_non_null(itest_find(&l, "amqp", "2.4.2"));
+    assert_non_null(itest_find(&l, "autopep8", "1.4.3"));
     dd_pkg_list_free(&l);
 }
 
@@ -235,29 +201,26 @@ static void test_requirements(void **state)
         {"local-version", "1.2.3+gcr.2"},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-        if (find(&l, want[i][0], want[i][1]) == NULL)
+        if (itest_find(&l, want[i][0], want[i][1]) == NULL)
             fail_msg("missing %s %s", want[i][0], want[i][1]);
     assert_int_equal(l.n, sizeof(want) / sizeof(want[0]));
     dd_pkg_list_free(&l);
 
     parse_file(dd_python_requirements_parse, "trivy-operator.requirements.txt", &l);
-    assert_non_null(find(&l, "Django", "2.3.4"));
-    assert_non_null(find(&l, "SomeProject", "5.4"));
+    assert_non_null(itest_find(&l, "Django", "2.3.4"));
+    assert_non_null(itest_find(&l, "SomeProject", "5.4"));
     assert_int_equal(l.n, 2);
     dd_pkg_list_free(&l);
 
     parse_file(dd_python_requirements_parse, "trivy-hash.requirements.txt", &l);
-    assert_non_null(find(&l, "FooProject", "1.2"));
-    assert_non_null(find(&l, "Jinja2", "3.0.0"));
+    assert_non_null(itest_find(&l, "FooProject", "1.2"));
+    assert_non_null(itest_find(&l, "Jinja2", "3.0.0"));
     dd_pkg_list_free(&l);
 }
 
 static void add_fixture(dd_rootfs *fs, const char *image_path, const char *fixture)
 {
-    size_t len;
-    uint8_t *buf = slurp(fixture, &len);
-    assert_int_equal(dd_rootfs_add_file(fs, image_path, buf, len, len, 0100644, 1, 0), 0);
-    free(buf);
+    itest_add_fixture(fs, image_path, PY_DIR, fixture, 1);
 }
 
 static void test_catalog(void **state)
@@ -296,21 +259,21 @@ static void test_catalog(void **state)
     assert_int_equal(n_decl, count_lines("trivy-with-groups.poetry.lock", "[[package]]") + 1);
     assert_int_equal(l.n - n_decl, 4);
 
-    const dd_pkg *p = find(&l, "Flask", "2.0.0");
+    const dd_pkg *p = itest_find(&l, "Flask", "2.0.0");
     assert_non_null(p);
     assert_string_equal(p->owner, "dpkg");
     assert_int_equal(p->paths.n, 2);
     assert_string_equal(p->paths.items[1], "/srv/app/requirements.txt");
-    assert_non_null(p = find(&l, "networkx", "3.0"));
+    assert_non_null(p = itest_find(&l, "networkx", "3.0"));
     assert_string_equal(p->owner, "dpkg");
     assert_string_equal(p->paths.items[0],
                         "/usr/lib/python3.11/dist-packages/networkx-3.0.egg-info");
-    assert_non_null(p = find(&l, "pip", "24.0"));
+    assert_non_null(p = itest_find(&l, "pip", "24.0"));
     assert_null(p->owner);
-    assert_non_null(p = find(&l, "typing_extensions", "4.4.0"));
+    assert_non_null(p = itest_find(&l, "typing_extensions", "4.4.0"));
     assert_false(p->declared_only);
     assert_int_equal(p->paths.n, 2);
-    assert_non_null(p = find(&l, "requests", "2.0.0"));
+    assert_non_null(p = itest_find(&l, "requests", "2.0.0"));
     assert_true(p->declared_only);
     assert_int_equal(p->layer, 2);
     dd_pkg_list_free(&l);
@@ -361,7 +324,7 @@ static void test_dpkg_owner(void **state)
     fclose(f);
     assert_true(n_expected > 0);
     assert_int_equal(l.n, n_expected);
-    const dd_pkg *p = find(&l, "pyrsistent", "0.18.1"); /* NAME:ARCH.list */
+    const dd_pkg *p = itest_find(&l, "pyrsistent", "0.18.1"); /* NAME:ARCH.list */
     assert_non_null(p);
     assert_string_equal(p->owner, "python3-pyrsistent");
     dd_pkg_list_free(&l);
@@ -396,15 +359,15 @@ static void test_dpkg_owner_lists(void **state)
         dd_pkg_list l = DD_PKG_LIST_INIT;
         assert_int_equal(dd_cataloger_python.catalog(fs, &l, NULL, NULL, &err), 0);
         assert_int_equal(l.n, 3);
-        const dd_pkg *p = find(&l, "Flask", "2.0.0");
+        const dd_pkg *p = itest_find(&l, "Flask", "2.0.0");
         assert_non_null(p);
         if (merged)
             assert_string_equal(p->owner, "python3-flask");
         else
             assert_null(p->owner);
-        assert_non_null(p = find(&l, "networkx", "3.0"));
+        assert_non_null(p = itest_find(&l, "networkx", "3.0"));
         assert_null(p->owner);
-        assert_non_null(p = find(&l, "pip", "24.0"));
+        assert_non_null(p = itest_find(&l, "pip", "24.0"));
         assert_null(p->owner);
         dd_pkg_list_free(&l);
         dd_rootfs_free(fs);
@@ -414,10 +377,7 @@ static void test_dpkg_owner_lists(void **state)
 static void test_invalid(void **state)
 {
     (void)state;
-    static const struct {
-        parse_fn fn;
-        const char *in;
-    } cases[] = {
+    static const itest_bad_case cases[] = {
         {dd_python_metadata_parse, "Name: x\n"},
         {dd_python_metadata_parse, "Name x\nVersion: 1\n"},
         {dd_python_poetry_lock_parse, "[[package]]\nname = \"x\nversion = \"1\"\n"},
@@ -426,15 +386,7 @@ static void test_invalid(void **state)
         {dd_python_uv_lock_parse, "[[package]]\nname = \"x\" junk\n"},
         {dd_python_pipfile_lock_parse, "{\"default\": "},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        dd_pkg_list l = DD_PKG_LIST_INIT;
-        dd_err err = DD_ERR_INIT;
-        int rc = cases[i].fn((const uint8_t *)cases[i].in, strlen(cases[i].in), "/x", 0, &l, &err);
-        if (rc != DD_EINVALID)
-            fail_msg("case %zu: rc %d", i, rc);
-        assert_int_equal(l.n, 0);
-        assert_true(err.msg[0] != '\0');
-    }
+    itest_check_invalid(cases, sizeof(cases) / sizeof(cases[0]));
     assert_int_equal(dd_python_name_cmp("Typing.Extensions", "typing_extensions"), 0);
     assert_int_equal(dd_python_name_cmp("a--b", "A_.b"), 0);
     assert_true(dd_python_name_cmp("a-b", "ab") != 0);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "image/rootfs.h"
 #include "inventory/catalog.h"
 #include "inventory/rpm.h"
@@ -51,32 +52,6 @@ static const char export_py[] = "import struct,sys\n"
                                 "    put(b)\n"
                                 "out.close()\n";
 
-static uint8_t *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len_out = (size_t)n;
-    return buf;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void sort_list(dd_strlist *l)
-{
-    if (l->n > 0)
-        qsort(l->items, l->n, sizeof(char *), cmp_str);
-}
-
 static void pkg_lines(const dd_pkg_list *pl, dd_strlist *out)
 {
     for (size_t i = 0; i < pl->n; i++) {
@@ -92,21 +67,7 @@ static void pkg_lines(const dd_pkg_list *pl, dd_strlist *out)
         dd_free(s);
         dd_free(srpm);
     }
-    sort_list(out);
-}
-
-static void assert_same(dd_strlist *got, dd_strlist *want, const char *what)
-{
-    size_t n = got->n < want->n ? got->n : want->n;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(got->items[i], want->items[i]) != 0) {
-            print_error("%s: got [%s] want [%s]\n", what, got->items[i], want->items[i]);
-            fail();
-        }
-    }
-    if (got->n != want->n)
-        print_error("%s: got %zu packages, want %zu\n", what, got->n, want->n);
-    assert_int_equal(got->n, want->n);
+    itest_sort(out);
 }
 
 static void run(const char *cmd)
@@ -156,17 +117,15 @@ static void rpm_query(const char *file, const char *backend, dd_strlist *out)
     }
     assert_int_equal(pclose(p), 0);
     dd_free(cmd);
-    sort_list(out);
+    itest_sort(out);
 }
 
-typedef int (*parse_fn)(const uint8_t *, size_t, const char *, int, dd_pkg_list *, dd_err *);
-
-static void check_db(const char *rel, parse_fn parse, const char *backend, size_t want_n,
+static void check_db(const char *rel, itest_parse_fn parse, const char *backend, size_t want_n,
                      dd_pkg_list *pl)
 {
     char *file = dd_asprintf("%s/%s", RPM_DIR, rel);
     size_t len;
-    uint8_t *buf = slurp(file, &len);
+    uint8_t *buf = itest_slurp(file, &len);
     dd_err err = DD_ERR_INIT;
     int rc = parse(buf, len, "/var/lib/rpm/x", 4, pl, &err);
     if (rc != 0)
@@ -176,7 +135,7 @@ static void check_db(const char *rel, parse_fn parse, const char *backend, size_
     pkg_lines(pl, &got);
     rpm_query(file, backend, &want);
     assert_int_equal(want.n, want_n);
-    assert_same(&got, &want, rel);
+    itest_assert_same(&got, &want, rel);
     for (size_t i = 0; i < pl->n; i++) {
         assert_string_equal(pl->items[i].paths.items[0], "/var/lib/rpm/x");
         assert_int_equal(pl->items[i].layer, 4);
@@ -187,20 +146,12 @@ static void check_db(const char *rel, parse_fn parse, const char *backend, size_
     dd_free(file);
 }
 
-static const dd_pkg *find(const dd_pkg_list *pl, const char *name)
-{
-    for (size_t i = 0; i < pl->n; i++)
-        if (strcmp(pl->items[i].name, name) == 0)
-            return &pl->items[i];
-    return NULL;
-}
-
 static void test_sqlite(void **state)
 {
     (void)state;
     dd_pkg_list pl = DD_PKG_LIST_INIT;
     check_db("cbl-mariner-2.0/var/lib/rpm/rpmdb.sqlite", dd_rpm_parse_sqlite, "sqlite", 129, &pl);
-    const dd_pkg *p = find(&pl, "glibc");
+    const dd_pkg *p = itest_find(&pl, "glibc", NULL);
     assert_non_null(p);
     assert_string_equal(p->version, "2.34-2.cm2");
     assert_string_equal(p->source_name, "glibc");
@@ -210,7 +161,7 @@ static void test_sqlite(void **state)
 
     /* an sqlite file without a Packages table */
     size_t len;
-    uint8_t *buf = slurp(RPM_DIR "/fixtures/claircore-no_packages.sqlite", &len);
+    uint8_t *buf = itest_slurp(RPM_DIR "/fixtures/claircore-no_packages.sqlite", &len);
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_rpm_parse_sqlite(buf, len, NULL, 0, &pl, &err), DD_EINVALID);
     assert_int_equal(pl.n, 0);
@@ -238,10 +189,10 @@ static void test_ndb(void **state)
     (void)state;
     dd_pkg_list pl = DD_PKG_LIST_INIT;
     check_db("sle15-bci/var/lib/rpm/Packages.db", dd_rpm_parse_ndb, "export", 35, &pl);
-    const dd_pkg *p = find(&pl, "libreadline7");
+    const dd_pkg *p = itest_find(&pl, "libreadline7", NULL);
     assert_non_null(p);
     assert_string_equal(p->source_name, "bash");
-    assert_non_null(find(&pl, "rpm-ndb"));
+    assert_non_null(itest_find(&pl, "rpm-ndb", NULL));
     dd_pkg_list_free(&pl);
 }
 
@@ -307,7 +258,7 @@ static void test_catalog(void **state)
 
     /* Fedora: var/lib/rpm -> ../../usr/lib/sysimage/rpm; the database is read once */
     size_t len;
-    uint8_t *buf = slurp(RPM_DIR "/cbl-mariner-2.0/var/lib/rpm/rpmdb.sqlite", &len);
+    uint8_t *buf = itest_slurp(RPM_DIR "/cbl-mariner-2.0/var/lib/rpm/rpmdb.sqlite", &len);
     dd_rootfs *fs = NULL;
     assert_int_equal(dd_rootfs_new(&fs), 0);
     assert_int_equal(
@@ -345,7 +296,7 @@ static void test_damaged(void **state)
     dd_err err = DD_ERR_INIT;
     size_t len;
 
-    uint8_t *buf = slurp(RPM_DIR "/fixtures/claircore-package.header", &len);
+    uint8_t *buf = itest_slurp(RPM_DIR "/fixtures/claircore-package.header", &len);
     for (size_t cut = 0; cut < len; cut += len / 7 + 1)
         assert_int_equal(dd_rpm_parse_header_blob(buf, cut, NULL, 0, &pl, &err), DD_EINVALID);
     buf[3] ^= 0x40; /* index count */
@@ -353,7 +304,7 @@ static void test_damaged(void **state)
     assert_int_equal(pl.n, 0);
     free(buf);
 
-    buf = slurp(RPM_DIR "/sle15-bci/var/lib/rpm/Packages.db", &len);
+    buf = itest_slurp(RPM_DIR "/sle15-bci/var/lib/rpm/Packages.db", &len);
     assert_int_equal(dd_rpm_parse_ndb(buf, 100, NULL, 0, &pl, &err), DD_EINVALID);
     assert_int_equal(dd_rpm_parse_ndb(buf, 20000, NULL, 0, &pl, &err), DD_EINVALID);
     size_t n_partial = pl.n; /* the blobs inside the first 20000 bytes */
@@ -363,7 +314,7 @@ static void test_damaged(void **state)
     assert_int_equal(dd_rpm_parse_sqlite(buf, len, NULL, 0, &pl, &err), DD_EINVALID);
     free(buf);
 
-    buf = slurp(RPM_DIR "/syft-centos-bdb/var/lib/rpm/Packages", &len);
+    buf = itest_slurp(RPM_DIR "/syft-centos-bdb/var/lib/rpm/Packages", &len);
     assert_int_equal(dd_rpm_parse_ndb(buf, len, NULL, 0, &pl, &err), DD_EINVALID);
     int rc = dd_rpm_parse_bdb(buf, 4096, NULL, 0, &pl, &err);
     assert_true(rc == 0 || rc == DD_EINVALID);

@@ -12,49 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/ruby.h"
 
 #define RUBY_DIR DD_FIXTURES "/pkgdb/lang/ruby"
 
-typedef int (*parse_fn)(const uint8_t *, size_t, const char *, int, dd_pkg_list *, dd_err *);
-
-static uint8_t *slurp(const char *rel, size_t *len)
+static void parse_file(itest_parse_fn fn, const char *rel, dd_pkg_list *out)
 {
-    char path[512];
-    snprintf(path, sizeof(path), RUBY_DIR "/%s", rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static void parse_file(parse_fn fn, const char *rel, dd_pkg_list *out)
-{
-    size_t len;
-    uint8_t *buf = slurp(rel, &len);
-    dd_err err = DD_ERR_INIT;
-    int rc = fn(buf, len, "/p/f", 1, out, &err);
-    if (rc != 0)
-        print_error("%s: %s\n", rel, err.msg);
-    assert_int_equal(rc, 0);
-    free(buf);
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name, const char *ver)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0 && strcmp(l->items[i].version, ver) == 0)
-            return &l->items[i];
-    return NULL;
+    itest_parse_file(fn, RUBY_DIR, rel, "/p/f", 1, out);
 }
 
 static void test_gemspec(void **state)
@@ -65,7 +31,7 @@ static void test_gemspec(void **state)
                                         "specifications/rss-0.2.9.gemspec"};
     for (size_t i = 0; i < 3; i++) {
         size_t len;
-        char *text = (char *)slurp(files[i], &len);
+        char *text = (char *)itest_slurp_in(RUBY_DIR, files[i], &len);
         char name[128], ver[128];
         const char *stub = strstr(text, "# stub: ");
         assert_non_null(stub);
@@ -96,7 +62,7 @@ static void test_gemspec(void **state)
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_ruby_gemspec_parse((const uint8_t *)spec, strlen(spec), "/x", 0, &l, &err),
                      0);
-    assert_non_null(find(&l, "foo", "1.2.3"));
+    assert_non_null(itest_find(&l, "foo", "1.2.3"));
     assert_string_equal(l.items[0].license, "MIT");
     dd_pkg_list_free(&l);
 }
@@ -105,7 +71,7 @@ static void test_gemspec(void **state)
 static size_t gem_specs(const char *rel)
 {
     size_t len, n = 0;
-    char *text = (char *)slurp(rel, &len);
+    char *text = (char *)itest_slurp_in(RUBY_DIR, rel, &len);
     bool gem = false;
     for (char *line = text; line != NULL && *line; line = strchr(line, '\n')) {
         if (*line == '\n')
@@ -125,29 +91,26 @@ static void test_gemfile_lock(void **state)
     dd_pkg_list l = DD_PKG_LIST_INIT;
     parse_file(dd_ruby_gemfile_lock_parse, "syft.Gemfile.lock", &l);
     assert_int_equal(l.n, gem_specs("syft.Gemfile.lock"));
-    assert_non_null(find(&l, "actionmailer", "4.1.1"));
-    assert_non_null(find(&l, "unicorn", "4.8.3"));
-    assert_null(find(&l, "google-cloud-errors", "1.3.0")); /* PATH */
-    assert_null(find(&l, "turbolinks", "3.0.0"));          /* GIT */
-    assert_null(find(&l, "bad-entry", "5.5.5"));           /* not a GEM section */
+    assert_non_null(itest_find(&l, "actionmailer", "4.1.1"));
+    assert_non_null(itest_find(&l, "unicorn", "4.8.3"));
+    assert_null(itest_find(&l, "google-cloud-errors", "1.3.0")); /* PATH */
+    assert_null(itest_find(&l, "turbolinks", "3.0.0"));          /* GIT */
+    assert_null(itest_find(&l, "bad-entry", "5.5.5"));           /* not a GEM section */
     for (size_t i = 0; i < l.n; i++)
         assert_true(l.items[i].declared_only);
     dd_pkg_list_free(&l);
 
     parse_file(dd_ruby_gemfile_lock_parse, "osv-scanner-docs.Gemfile.lock", &l);
     assert_int_equal(l.n, gem_specs("osv-scanner-docs.Gemfile.lock"));
-    assert_non_null(find(&l, "ffi", "1.17.4")); /* "1.17.4-x86_64-linux-gnu" */
-    assert_non_null(find(&l, "google-protobuf", "4.35.1"));
-    assert_non_null(find(&l, "sass-embedded", "1.102.0"));
+    assert_non_null(itest_find(&l, "ffi", "1.17.4")); /* "1.17.4-x86_64-linux-gnu" */
+    assert_non_null(itest_find(&l, "google-protobuf", "4.35.1"));
+    assert_non_null(itest_find(&l, "sass-embedded", "1.102.0"));
     dd_pkg_list_free(&l);
 }
 
 static void add_fixture(dd_rootfs *fs, const char *image_path, const char *fixture)
 {
-    size_t len;
-    uint8_t *buf = slurp(fixture, &len);
-    assert_int_equal(dd_rootfs_add_file(fs, image_path, buf, len, len, 0100644, 1, 0), 0);
-    free(buf);
+    itest_add_fixture(fs, image_path, RUBY_DIR, fixture, 1);
 }
 
 static void test_catalog(void **state)
@@ -179,16 +142,16 @@ static void test_catalog(void **state)
         decl += l.items[i].declared_only;
     assert_int_equal(l.n - decl, 2);
     /* srv/app's lockfile names rss 0.2.9 too (installed): merged */
-    const dd_pkg *p = find(&l, "rss", "0.2.9");
+    const dd_pkg *p = itest_find(&l, "rss", "0.2.9");
     assert_non_null(p);
     assert_false(p->declared_only);
     assert_int_equal(p->paths.n, 2);
     assert_string_equal(p->paths.items[1], "/srv/app/Gemfile.lock");
     assert_null(p->owner);
     assert_int_equal(decl, gem_specs("osv-scanner-docs.Gemfile.lock") + 1); /* + rake */
-    assert_non_null(p = find(&l, "rake", "13.0.1"));
+    assert_non_null(p = itest_find(&l, "rake", "13.0.1"));
     assert_int_equal(p->layer, 2);
-    assert_non_null(p = find(&l, "bundler", "2.1.4"));
+    assert_non_null(p = itest_find(&l, "bundler", "2.1.4"));
     assert_string_equal(p->owner, "dpkg");
     dd_pkg_list_free(&l);
     dd_rootfs_free(fs);
@@ -216,10 +179,10 @@ static void test_dpkg_owner(void **state)
     dd_pkg_list l = DD_PKG_LIST_INIT;
     assert_int_equal(dd_cataloger_ruby.catalog(fs, &l, NULL, NULL, &err), 0);
     assert_int_equal(l.n, 2);
-    const dd_pkg *p = find(&l, "rss", "0.2.9");
+    const dd_pkg *p = itest_find(&l, "rss", "0.2.9");
     assert_non_null(p);
     assert_string_equal(p->owner, "ruby-rss");
-    assert_non_null(p = find(&l, "bundler", "2.1.4"));
+    assert_non_null(p = itest_find(&l, "bundler", "2.1.4"));
     assert_null(p->owner);
     dd_pkg_list_free(&l);
     dd_rootfs_free(fs);
@@ -228,24 +191,13 @@ static void test_dpkg_owner(void **state)
 static void test_invalid(void **state)
 {
     (void)state;
-    static const struct {
-        parse_fn fn;
-        const char *in;
-    } cases[] = {
+    static const itest_bad_case cases[] = {
         {dd_ruby_gemspec_parse, "Gem::Specification.new do |s|\nend\n"},
         {dd_ruby_gemspec_parse, "# stub: onlyname\n"},
         {dd_ruby_gemfile_lock_parse, "GEM\n  specs:\n    rack\n"},
         {dd_ruby_gemfile_lock_parse, "GEM\n  specs:\n    rack (-x86)\n"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        dd_pkg_list l = DD_PKG_LIST_INIT;
-        dd_err err = DD_ERR_INIT;
-        int rc = cases[i].fn((const uint8_t *)cases[i].in, strlen(cases[i].in), "/x", 0, &l, &err);
-        if (rc != DD_EINVALID)
-            fail_msg("case %zu: rc %d", i, rc);
-        assert_int_equal(l.n, 0);
-        assert_true(err.msg[0] != '\0');
-    }
+    itest_check_invalid(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)

@@ -15,37 +15,13 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "common.h"
 #include "inventory/catalog.h"
 #include "inventory/elf.h"
 #include "inventory/rust.h"
 #include "util/alloc.h"
 
 #define LANG DD_FIXTURES "/pkgdb/lang/rust/"
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static const dd_pkg *find(const dd_pkg_list *l, const char *name)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->items[i].name, name) == 0)
-            return &l->items[i];
-    return NULL;
-}
 
 static void test_lock_real(void **state)
 {
@@ -56,9 +32,9 @@ static void test_lock_real(void **state)
         char path[512];
         snprintf(path, sizeof(path), LANG "%s", files[i]);
         size_t len, el;
-        uint8_t *b = slurp(path, &len);
+        uint8_t *b = itest_slurp(path, &len);
         snprintf(path, sizeof(path), LANG "expected/%s.tsv", files[i]);
-        char *exp = (char *)slurp(path, &el);
+        char *exp = (char *)itest_slurp(path, &el);
         dd_pkg_list l = DD_PKG_LIST_INIT;
         dd_err err = DD_ERR_INIT;
         assert_int_equal(dd_cargo_parse_lock(b, len, "/src/Cargo.lock", 2, &l, &err), 0);
@@ -93,13 +69,13 @@ static void test_lock_real(void **state)
     }
     /* trivy-ci-test's own crate ("normal", no source) is not reported */
     size_t len;
-    uint8_t *b = slurp(LANG "trivy-ci-test.Cargo.lock", &len);
+    uint8_t *b = itest_slurp(LANG "trivy-ci-test.Cargo.lock", &len);
     dd_pkg_list l = DD_PKG_LIST_INIT;
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_cargo_parse_lock(b, len, "/x", 0, &l, &err), 0);
-    assert_null(find(&l, "normal"));
-    assert_non_null(find(&l, "ammonia"));
-    assert_string_equal(find(&l, "ammonia")->version, "1.9.0");
+    assert_null(itest_find(&l, "normal", NULL));
+    assert_non_null(itest_find(&l, "ammonia", NULL));
+    assert_string_equal(itest_find(&l, "ammonia", NULL)->version, "1.9.0");
     dd_pkg_list_free(&l);
     free(b);
 }
@@ -159,12 +135,12 @@ static void test_auditable_json(void **state)
                                               "/usr/bin/myapp", 1, &l, &err),
                      0);
     assert_int_equal(l.n, 3);
-    assert_null(find(&l, "myapp")); /* the binary's own crate: source local */
-    assert_string_equal(find(&l, "serde")->version, "1.0.190");
-    assert_false(find(&l, "serde")->dev);
-    assert_true(find(&l, "cc")->dev);
-    assert_false(find(&l, "cc")->declared_only);
-    assert_non_null(find(&l, "gitdep"));
+    assert_null(itest_find(&l, "myapp", NULL)); /* the binary's own crate: source local */
+    assert_string_equal(itest_find(&l, "serde", NULL)->version, "1.0.190");
+    assert_false(itest_find(&l, "serde", NULL)->dev);
+    assert_true(itest_find(&l, "cc", NULL)->dev);
+    assert_false(itest_find(&l, "cc", NULL)->declared_only);
+    assert_non_null(itest_find(&l, "gitdep", NULL));
     dd_pkg_list_free(&l);
     static const char *const bad[] = {"{}", "{\"packages\":{}}",
                                       "{\"packages\":[{\"name\":\"a\"}]}", "[", ""};
@@ -176,30 +152,13 @@ static void test_auditable_json(void **state)
     }
 }
 
-static uint8_t *extract(const uint8_t *data, size_t len, size_t chunk, size_t *out_len)
-{
-    void *st = dd_elf_extractor.begin("usr/bin/x", len);
-    assert_non_null(st);
-    for (size_t off = 0; off < len;) {
-        size_t n = len - off < chunk ? len - off : chunk;
-        int rc = dd_elf_extractor.feed(st, data + off, n);
-        assert_true(rc == 0 || rc == 1);
-        off += n;
-        if (rc == 1)
-            break;
-    }
-    uint8_t *out = NULL;
-    assert_int_equal(dd_elf_extractor.end(st, &out, out_len), 0);
-    return out;
-}
-
 /* A real ELF file (this test) with a ".dep-v0"-like zlib stream appended after decoy zlib
  * streams (one inflating to other JSON, one corrupt), then filler. */
 static void test_auditable_extract(void **state)
 {
     (void)state;
     size_t sl;
-    uint8_t *self = slurp("/proc/self/exe", &sl);
+    uint8_t *self = itest_slurp("/proc/self/exe", &sl);
     uLongf zl = compressBound(sizeof(audit_json));
     uint8_t *z = malloc(zl);
     assert_int_equal(compress2(z, &zl, (const Bytef *)audit_json, sizeof(audit_json) - 1, 9), Z_OK);
@@ -225,7 +184,7 @@ static void test_auditable_extract(void **state)
     static const size_t chunks[] = {1, 5, 511, 513, 4096, 1u << 20};
     for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
         size_t outl = 0;
-        uint8_t *o = extract(img, total, chunks[c], &outl);
+        uint8_t *o = itest_elf_extract("usr/bin/x", img, total, chunks[c], &outl);
         const uint8_t *j;
         size_t jl;
         assert_int_equal(dd_elf_find(o, outl, DD_ELF_REC_CARGO, &j, &jl), 1);
@@ -237,9 +196,9 @@ static void test_auditable_extract(void **state)
 
     /* The cataloger over what the extractor kept, plus a Cargo.lock. */
     size_t outl = 0;
-    uint8_t *o = extract(img, total, 65536, &outl);
+    uint8_t *o = itest_elf_extract("usr/bin/x", img, total, 65536, &outl);
     size_t ll;
-    uint8_t *lock = slurp(LANG "syft.Cargo.lock", &ll);
+    uint8_t *lock = itest_slurp(LANG "syft.Cargo.lock", &ll);
     dd_rootfs *fs = NULL;
     assert_int_equal(dd_rootfs_new(&fs), 0);
     assert_int_equal(dd_rootfs_add_file(fs, "usr/bin/myapp", o, outl, total, 0100755, 3, 1), 0);
@@ -249,10 +208,10 @@ static void test_auditable_extract(void **state)
     dd_err err = DD_ERR_INIT;
     assert_int_equal(dd_cataloger_rust.catalog(fs, &l, NULL, NULL, &err), 0);
     assert_int_equal(l.n, 3 + 14);
-    const dd_pkg *p = find(&l, "serde");
+    const dd_pkg *p = itest_find(&l, "serde", NULL);
     assert_string_equal(p->paths.items[0], "/usr/bin/myapp");
     assert_int_equal(p->layer, 3);
-    p = find(&l, "ansi_term");
+    p = itest_find(&l, "ansi_term", NULL);
     assert_string_equal(p->paths.items[0], "/src/Cargo.lock");
     assert_int_equal(p->layer, 1);
     dd_pkg_list_free(&l);

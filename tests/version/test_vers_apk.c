@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
-#include "version/version.h"
+#include "common.h"
 
 /* Vectors where apk-tools 2.x (our rules) and the data disagree, listed by the tests when they
  * run. version.data (3.x): 2 compare strings 2.x rejects ("23_foo", "1.0bc"; version.data
@@ -30,57 +30,6 @@
 #define APK_VALID_DIFFER 9
 #define OSV_TOTAL 778
 #define OSV_DIFFER 18
-
-static char *slurp(const char *rel)
-{
-    char path[1024];
-    int n = snprintf(path, sizeof(path), "%s/versions/%s", DD_FIXTURES, rel);
-    assert_true(n > 0 && (size_t)n < sizeof(path));
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long len = ftell(f);
-    assert_true(len >= 0);
-    rewind(f);
-    char *buf = dd_malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static char *next_line(char **cursor)
-{
-    char *line = *cursor;
-    if (line == NULL || *line == '\0')
-        return NULL;
-    char *nl = strchr(line, '\n');
-    if (nl != NULL) {
-        *nl = '\0';
-        *cursor = nl + 1;
-    } else {
-        *cursor = NULL;
-    }
-    return line;
-}
-
-static size_t fields(char *line, char **f, size_t max)
-{
-    size_t n = 0;
-    char *p = line;
-    while (n < max) {
-        p += strspn(p, " \t\r");
-        if (*p == '\0' || *p == '#')
-            break;
-        f[n++] = p;
-        p += strcspn(p, " \t\r");
-        if (*p == '\0')
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
 
 /* cmp(a, b) or the error code times 10 (always < -1), checking antisymmetry on success. */
 static int cmp(const char *a, const char *b)
@@ -116,13 +65,13 @@ static const char *show(int r)
 static void test_apk_tools_version_data(void **state)
 {
     (void)state;
-    char *buf = slurp("apk/apk-tools-version.data"), *cur = buf, *line;
+    char *buf = vtest_slurp("apk/apk-tools-version.data"), *cur = buf, *line;
     size_t n_agree = 0, n_differ = 0, n_fuzzy = 0, n_valid_agree = 0, n_valid_differ = 0;
     size_t lineno = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[4];
         lineno++;
-        size_t nf = fields(line, f, 4);
+        size_t nf = vtest_fields(line, f, 4, 1);
         if (nf == 0)
             continue;
         if (nf == 1) {
@@ -177,12 +126,12 @@ static void test_apk_tools_version_data(void **state)
 static void test_osv_alpine(void **state)
 {
     (void)state;
-    char *buf = slurp("osv-semantic/alpine-versions.txt"), *cur = buf, *line;
+    char *buf = vtest_slurp("osv-semantic/alpine-versions.txt"), *cur = buf, *line;
     size_t n_agree = 0, n_differ = 0, lineno = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[4];
         lineno++;
-        size_t nf = fields(line, f, 4);
+        size_t nf = vtest_fields(line, f, 4, 1);
         if (nf == 0)
             continue;
         assert_int_equal(nf, 3);

@@ -18,74 +18,12 @@
 
 #include "util/alloc.h"
 #include "util/strlist.h"
-#include "version/version.h"
+#include "common.h"
 
 extern char **environ;
 
 /* Every valid version seen in the vector files, for the dpkg cross-check. */
 static dd_strlist pool = DD_STRLIST_INIT;
-
-/* The whole file as a NUL-terminated string. */
-static char *slurp(const char *rel)
-{
-    char path[1024];
-    int n = snprintf(path, sizeof(path), "%s/versions/%s", DD_FIXTURES, rel);
-    assert_true(n > 0 && (size_t)n < sizeof(path));
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long len = ftell(f);
-    assert_true(len >= 0);
-    rewind(f);
-    char *buf = dd_malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Cuts the next line off *cursor (NULL at the end). */
-static char *next_line(char **cursor)
-{
-    char *line = *cursor;
-    if (line == NULL || *line == '\0')
-        return NULL;
-    char *nl = strchr(line, '\n');
-    if (nl != NULL) {
-        *nl = '\0';
-        *cursor = nl + 1;
-    } else {
-        *cursor = NULL;
-    }
-    return line;
-}
-
-/* Splits line (modified in place) into at most max blank-separated fields. */
-static size_t fields(char *line, char **f, size_t max)
-{
-    size_t n = 0;
-    char *p = line;
-    while (n < max) {
-        p += strspn(p, " \t\r");
-        if (*p == '\0')
-            break;
-        f[n++] = p;
-        p += strcspn(p, " \t\r");
-        if (*p == '\0')
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
-
-static int to_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    assert_true(*end == '\0' && v >= -1 && v <= 1);
-    return (int)v;
-}
 
 static void remember(const char *v)
 {
@@ -120,15 +58,15 @@ static int op_result(const char *op)
 static void test_dpkg_version_t(void **state)
 {
     (void)state;
-    char *buf = slurp("dpkg/Dpkg_Version.t.data.txt"), *cur = buf, *line;
+    char *buf = vtest_slurp("dpkg/Dpkg_Version.t.data.txt"), *cur = buf, *line;
     size_t n = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[4];
-        size_t nf = line[0] == '#' ? 0 : fields(line, f, 4);
+        size_t nf = line[0] == '#' ? 0 : vtest_fields(line, f, 4, 0);
         if (nf == 0)
             continue;
         assert_int_equal(nf, 3);
-        int want = to_int(f[2]), got = cmp_ok(f[0], f[1]);
+        int want = vtest_to_int(f[2]), got = cmp_ok(f[0], f[1]);
         if (got != want)
             fail_msg("Dpkg_Version.t: %s vs %s: got %d want %d", f[0], f[1], got, want);
         remember(f[0]);
@@ -193,10 +131,10 @@ static bool op_holds(const char *op, int c)
 static void test_dpkg_t_version(void **state)
 {
     (void)state;
-    char *buf = slurp("dpkg/dpkg-t-version-cases.jsonl"), *cur = buf, *line;
+    char *buf = vtest_slurp("dpkg/dpkg-t-version-cases.jsonl"), *cur = buf, *line;
     size_t n_parse_ok = 0, n_parse_err = 0, n_parse_warn = 0, n_cmp = 0, n_rel = 0, n_blank = 0,
            n_info = 0, n_header = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         json_error_t jerr;
         json_t *o = json_loads(line, 0, &jerr);
         assert_non_null(o);
@@ -273,11 +211,11 @@ static void test_dpkg_t_version(void **state)
 static void test_osv_debian(void **state)
 {
     (void)state;
-    char *buf = slurp("osv-semantic/debian-versions.txt"), *cur = buf, *line;
+    char *buf = vtest_slurp("osv-semantic/debian-versions.txt"), *cur = buf, *line;
     size_t n = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[4];
-        size_t nf = fields(line, f, 4);
+        size_t nf = vtest_fields(line, f, 4, 0);
         if (nf == 0 || f[0][0] == '#')
             continue;
         assert_int_equal(nf, 3);

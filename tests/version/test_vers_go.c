@@ -11,56 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "version/version.h"
+#include "common.h"
+#include "util/alloc.h"
 
 #ifndef DD_FIXTURES
 #error "DD_FIXTURES must name the tests/fixtures directory"
 #endif
 
-#define XMOD_FILE DD_FIXTURES "/versions/go-mod/semver_test.txt"
+#define XMOD_FILE "go-mod/semver_test.txt"
 
 static int cmp_ok(const char *a, const char *b)
 {
-    dd_err err = DD_ERR_INIT;
-    int r = 99;
-    int rc = dd_vers_go_cmp(a, b, &r, &err);
-    if (rc != 0)
-        fail_msg("cmp(\"%s\", \"%s\") failed: %s", a, b, err.msg);
-    return r;
+    return vtest_cmp_ok(dd_vers_go_cmp, a, b);
 }
 
 static int is_invalid(const char *v)
 {
-    dd_err err = DD_ERR_INIT;
-    int r;
-    int rc = dd_vers_go_cmp(v, v, &r, &err);
-    if (rc == 0)
-        return 0;
-    assert_int_equal(rc, DD_EINVALID);
-    assert_true(err.msg[0] != 0);
-    return 1;
+    return vtest_is_invalid(dd_vers_go_cmp, v, v);
 }
 
 static void check_pair(const char *a, const char *b, int want)
 {
     if (cmp_ok(a, b) != want || cmp_ok(b, a) != -want)
         fail_msg("\"%s\" vs \"%s\": want %d, got %d / %d", a, b, want, cmp_ok(a, b), cmp_ok(b, a));
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
 }
 
 #define MAX_ROWS 128
@@ -71,14 +44,11 @@ static char *slurp(const char *path)
 static void test_xmod_table(void **state)
 {
     (void)state;
-    char *text = slurp(XMOD_FILE), *line = text, *next;
+    char *text = vtest_slurp(XMOD_FILE), *cur = text, *line;
     const char *in[MAX_ROWS], *out[MAX_ROWS];
     size_t n = 0, n_pairs = 0, n_invalid = 0, n_canon = 0, n_compare = 0, n_disagree = 0;
     int section = 0;
-    for (; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
+    while ((line = vtest_next_line(&cur)) != NULL) {
         if (line[0] == '#' || line[0] == 0)
             continue;
         if (strcmp(line, "[tests]") == 0 || strcmp(line, "[compare]") == 0) {
@@ -138,7 +108,7 @@ static void test_xmod_table(void **state)
            "pairs, %zu explicit comparisons), %zu disagrees with x/mod's documented rules\n",
            n_invalid + n_canon + n_pairs + n_compare, n_invalid, n_canon, n_pairs, n_compare,
            n_disagree);
-    free(text);
+    dd_free(text);
 }
 
 /* Pseudo-version forms and ordering as the Go modules reference describes them. */

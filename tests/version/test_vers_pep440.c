@@ -11,35 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "version/version.h"
+#include "common.h"
+#include "util/alloc.h"
 
 #ifndef DD_FIXTURES
 #error "DD_FIXTURES must name the tests/fixtures directory"
 #endif
 
-#define OSV_FILE DD_FIXTURES "/versions/osv-semantic/pypi-versions.txt"
-#define PKG_FILE DD_FIXTURES "/versions/pep440/packaging_test_version.txt"
+#define OSV_FILE "osv-semantic/pypi-versions.txt"
+#define PKG_FILE "pep440/packaging_test_version.txt"
 
 static int cmp_ok(const char *a, const char *b)
 {
-    dd_err err = DD_ERR_INIT;
-    int r = 99;
-    int rc = dd_vers_pep440_cmp(a, b, &r, &err);
-    if (rc != 0)
-        fail_msg("cmp(\"%s\", \"%s\") failed: %s", a, b, err.msg);
-    return r;
+    return vtest_cmp_ok(dd_vers_pep440_cmp, a, b);
 }
 
 static int is_invalid(const char *v)
 {
-    dd_err err = DD_ERR_INIT;
-    int r;
-    int rc = dd_vers_pep440_cmp(v, v, &r, &err);
-    if (rc == 0)
-        return 0;
-    assert_int_equal(rc, DD_EINVALID);
-    assert_true(err.msg[0] != 0);
-    return 1;
+    return vtest_is_invalid(dd_vers_pep440_cmp, v, v);
 }
 
 static void check_pair(const char *a, const char *b, int want)
@@ -47,22 +36,6 @@ static void check_pair(const char *a, const char *b, int want)
     if (cmp_ok(a, b) != want || cmp_ok(b, a) != -want)
         fail_msg("\"%s\" vs \"%s\": want %d, got %d / %d", a, b, want, cmp_ok(a, b), cmp_ok(b, a));
     assert_int_equal(cmp_ok(a, a), 0);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
 }
 
 /* Versions in the OSV file that PEP 440 does not allow: the pre-PEP 440 "LegacyVersion" forms,
@@ -91,31 +64,20 @@ static int is_legacy(const char *v)
 static void test_osv_pypi(void **state)
 {
     (void)state;
-    char *text = slurp(OSV_FILE), *line = text, *next;
+    char *text = vtest_slurp(OSV_FILE), *cur = text, *line;
     size_t n_agree = 0, n_legacy = 0;
-    for (; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
+    while ((line = vtest_next_line(&cur)) != NULL) {
         if (line[0] == 0 || strncmp(line, "//", 2) == 0)
             continue;
-        char *op = strstr(line, " < "), *q;
-        int want = -1;
-        if (op == NULL && (op = strstr(line, " = ")) != NULL)
-            want = 0;
-        if (op == NULL && (op = strstr(line, " > ")) != NULL)
-            want = 1;
-        if (op == NULL)
-            fail_msg("unparsed vector line: %s", line);
-        *op = 0;
-        q = op + 3;
-        if (is_legacy(line) || is_legacy(q)) {
-            assert_int_equal(is_invalid(line), is_legacy(line));
-            assert_int_equal(is_invalid(q), is_legacy(q));
+        char *a, *b;
+        int want = vtest_osv_line(line, &a, &b);
+        if (is_legacy(a) || is_legacy(b)) {
+            assert_int_equal(is_invalid(a), is_legacy(a));
+            assert_int_equal(is_invalid(b), is_legacy(b));
             n_legacy++;
             continue;
         }
-        check_pair(line, q, want);
+        check_pair(a, b, want);
         n_agree++;
     }
     assert_int_equal(n_legacy, 11);
@@ -123,7 +85,7 @@ static void test_osv_pypi(void **state)
     printf("pypi-versions.txt: %zu vectors agree, %zu use legacy non-PEP 440 versions "
            "(rejected)\n",
            n_agree, n_legacy);
-    free(text);
+    dd_free(text);
 }
 
 /* Undoes the fixture's escapes (\t, \n, \uXXXX as UTF-8) in place. */
@@ -163,14 +125,11 @@ static void unescape(char *s)
 static void test_packaging_tables(void **state)
 {
     (void)state;
-    char *text = slurp(PKG_FILE), *line = text, *next;
+    char *text = vtest_slurp(PKG_FILE), *cur = text, *line;
     const char *ordered[MAX_ROWS];
     size_t n_ordered = 0, n_pairs = 0, n_invalid = 0, n_norm = 0;
     int section = 0;
-    for (; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
+    while ((line = vtest_next_line(&cur)) != NULL) {
         if (line[0] == '#' || line[0] == 0)
             continue;
         if (strcmp(line, "[ordered]") == 0 || strcmp(line, "[invalid]") == 0 ||
@@ -208,7 +167,7 @@ static void test_packaging_tables(void **state)
     printf("packaging_test_version.txt: %zu vectors agree (%zu ordered versions as %zu pairs, "
            "%zu invalid, %zu normalisations)\n",
            n_pairs + n_invalid + n_norm, n_ordered, n_pairs, n_invalid, n_norm);
-    free(text);
+    dd_free(text);
 }
 
 static void test_edges(void **state)

@@ -15,69 +15,10 @@
 
 #include "util/alloc.h"
 #include "util/strlist.h"
-#include "version/version.h"
+#include "common.h"
 
 /* Every EVR seen in the vector files, for the rpmverCmp() cross-check. */
 static dd_strlist pool = DD_STRLIST_INIT;
-
-static char *slurp(const char *rel)
-{
-    char path[1024];
-    int n = snprintf(path, sizeof(path), "%s/versions/%s", DD_FIXTURES, rel);
-    assert_true(n > 0 && (size_t)n < sizeof(path));
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long len = ftell(f);
-    assert_true(len >= 0);
-    rewind(f);
-    char *buf = dd_malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static char *next_line(char **cursor)
-{
-    char *line = *cursor;
-    if (line == NULL || *line == '\0')
-        return NULL;
-    char *nl = strchr(line, '\n');
-    if (nl != NULL) {
-        *nl = '\0';
-        *cursor = nl + 1;
-    } else {
-        *cursor = NULL;
-    }
-    return line;
-}
-
-static size_t fields(char *line, char **f, size_t max)
-{
-    size_t n = 0;
-    char *p = line;
-    while (n < max) {
-        p += strspn(p, " \t\r");
-        if (*p == '\0')
-            break;
-        f[n++] = p;
-        p += strcspn(p, " \t\r");
-        if (*p == '\0')
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
-
-static int to_int(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    assert_true(*end == '\0' && v >= -1 && v <= 1);
-    return (int)v;
-}
 
 static void remember(const char *v)
 {
@@ -108,20 +49,20 @@ static int cmp_ok(const char *a, const char *b)
 static void test_rpmvercmp_cases(void **state)
 {
     (void)state;
-    char *buf = slurp("rpm/rpmvercmp-cases.txt"), *cur = buf, *line;
+    char *buf = vtest_slurp("rpm/rpmvercmp-cases.txt"), *cur = buf, *line;
     size_t n = 0, n_odd = 0, n_odd_agree = 0, n_odd_invalid = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[4];
         bool odd = strncmp(line, "# oddity:", 9) == 0;
         if (odd)
             line += 9;
         else if (line[0] == '#')
             continue;
-        size_t nf = fields(line, f, 4);
+        size_t nf = vtest_fields(line, f, 4, 0);
         if (nf == 0)
             continue;
         assert_int_equal(nf, 3);
-        int want = to_int(f[2]);
+        int want = vtest_to_int(f[2]);
         if (!odd) {
             int got = cmp_ok(f[0], f[1]);
             if (got != want)
@@ -198,11 +139,11 @@ static int cmp_opt(const char *a, const char *b)
 static void test_claircore_compare(void **state)
 {
     (void)state;
-    char *buf = slurp("rpm/claircore-rpm-nevra-compare.txt"), *cur = buf, *line;
+    char *buf = vtest_slurp("rpm/claircore-rpm-nevra-compare.txt"), *cur = buf, *line;
     size_t n = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[4];
-        size_t nf = line[0] == '#' ? 0 : fields(line, f, 4);
+        size_t nf = line[0] == '#' ? 0 : vtest_fields(line, f, 4, 0);
         if (nf == 0)
             continue;
         assert_int_equal(nf, 3);
@@ -240,11 +181,11 @@ static const char *unquote(const char *s)
 static void test_claircore_parse(void **state)
 {
     (void)state;
-    char *buf = slurp("rpm/claircore-rpm-nevra-parse.txt"), *cur = buf, *line;
+    char *buf = vtest_slurp("rpm/claircore-rpm-nevra-parse.txt"), *cur = buf, *line;
     size_t n = 0;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = vtest_next_line(&cur)) != NULL) {
         char *f[7];
-        size_t nf = line[0] == '#' ? 0 : fields(line, f, 7);
+        size_t nf = line[0] == '#' ? 0 : vtest_fields(line, f, 7, 0);
         if (nf == 0)
             continue;
         assert_int_equal(nf, 6);

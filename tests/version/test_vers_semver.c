@@ -12,35 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "version/version.h"
+#include "common.h"
+#include "util/alloc.h"
 
 #ifndef DD_FIXTURES
 #error "DD_FIXTURES must name the tests/fixtures directory"
 #endif
 
 #define NPM_DIR DD_FIXTURES "/versions/npm-semver"
-#define OSV_FILE DD_FIXTURES "/versions/osv-semantic/semver-versions.txt"
+#define OSV_FILE "osv-semantic/semver-versions.txt"
 
 static int cmp_ok(const char *a, const char *b)
 {
-    dd_err err = DD_ERR_INIT;
-    int r = 99;
-    int rc = dd_vers_semver_cmp(a, b, &r, &err);
-    if (rc != 0)
-        fail_msg("cmp(\"%s\", \"%s\") failed: %s", a, b, err.msg);
-    return r;
+    return vtest_cmp_ok(dd_vers_semver_cmp, a, b);
 }
 
 static int is_invalid(const char *v)
 {
-    dd_err err = DD_ERR_INIT;
-    int r;
-    int rc = dd_vers_semver_cmp(v, "1.0.0", &r, &err);
-    if (rc == 0)
-        return 0;
-    assert_int_equal(rc, DD_EINVALID);
-    assert_true(err.msg[0] != 0);
-    return 1;
+    return vtest_is_invalid(dd_vers_semver_cmp, v, "1.0.0");
 }
 
 /* Checks a <op> b in both directions and reflexively. */
@@ -129,22 +118,6 @@ static void test_npm_equality(void **state)
     json_decref(root);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* Lines of the OSV file that use versions outside SemVer 2.0.0: OSV's own SemVer parser is lenient
  * (a single component; a fourth and fifth component, which its comment says it treats as build
  * metadata). Under SemVer 2.0.0 and node-semver these versions are invalid, so the comparator must
@@ -158,41 +131,30 @@ static const char *const osv_not_semver[] = {
 static void test_osv_semver(void **state)
 {
     (void)state;
-    char *text = slurp(OSV_FILE), *line = text, *next;
+    char *text = vtest_slurp(OSV_FILE), *cur = text, *line;
     size_t n_agree = 0, n_invalid = 0;
-    for (; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
+    while ((line = vtest_next_line(&cur)) != NULL) {
         if (line[0] == 0 || strncmp(line, "//", 2) == 0)
             continue;
-        char *op = strstr(line, " < "), *q;
-        int want = -1;
-        if (op == NULL && (op = strstr(line, " = ")) != NULL)
-            want = 0;
-        if (op == NULL && (op = strstr(line, " > ")) != NULL)
-            want = 1;
-        if (op == NULL)
-            fail_msg("unparsed vector line: %s", line);
         size_t k, n_known = sizeof(osv_not_semver) / sizeof(osv_not_semver[0]);
         for (k = 0; k < n_known; k++)
             if (strcmp(line, osv_not_semver[k]) == 0)
                 break;
-        *op = 0;
-        q = op + 3;
+        char *a, *b;
+        int want = vtest_osv_line(line, &a, &b);
         if (k < n_known) {
-            assert_true(is_invalid(line) || is_invalid(q));
+            assert_true(is_invalid(a) || is_invalid(b));
             n_invalid++;
             continue;
         }
-        check_pair(line, q, want);
+        check_pair(a, b, want);
         n_agree++;
     }
     assert_int_equal(n_invalid, sizeof(osv_not_semver) / sizeof(osv_not_semver[0]));
     assert_true(n_agree >= 80);
     printf("semver-versions.txt: %zu vectors agree, %zu use non-SemVer versions (rejected)\n",
            n_agree, n_invalid);
-    free(text);
+    dd_free(text);
 }
 
 static void test_grammar(void **state)
