@@ -39,12 +39,12 @@ const char *dd_sev_level_name(dd_sev_level l); /* "UNKNOWN", "NEGLIGIBLE", ..., 
 int dd_sev_level_parse(const char *s);
 
 typedef struct dd_finding {
-    char *id;             /* CVE where one exists, else the advisory's id */
-    dd_strlist aliases;   /* other ids of the same vulnerability (GHSA, DSA, PYSEC, ...) */
+    char *id;              /* CVE where one exists, else the advisory's id */
+    dd_strlist aliases;    /* other ids of the same vulnerability (GHSA, DSA, PYSEC, ...) */
     dd_strlist advisories; /* the records that produced it: "source:id" */
-    size_t pkg;           /* index into the inventory's packages */
-    char *installed;      /* the version compared (source version for distro packages) */
-    char *fixed_version;  /* smallest fixed version above the installed one; NULL if none */
+    size_t pkg;            /* index into the inventory's packages */
+    char *installed;       /* the version compared (source version for distro packages) */
+    char *fixed_version;   /* smallest fixed version above the installed one; NULL if none */
     dd_fix_state fix_state;
     dd_sev_level severity;
     char *severity_source; /* "debian", "nvd", "ghsa", "cvss_v3", ... */
@@ -52,8 +52,8 @@ typedef struct dd_finding {
     char *cvss_vector;     /* its vector; NULL when none */
     dd_severity *cvss;     /* every CVSS severity seen (copied) */
     size_t n_cvss;
-    char *title;           /* summary; NULL when none */
-    char *description;     /* details; NULL when none */
+    char *title;       /* summary; NULL when none */
+    char *description; /* details; NULL when none */
     dd_strlist references;
     int64_t published_ms, modified_ms;
 } dd_finding;
@@ -65,8 +65,8 @@ typedef struct dd_match_result {
     dd_strlist warnings;
 } dd_match_result;
 
-DD_WARN_UNUSED int dd_match_inventory(dd_match_result *out, const dd_inventory *inv,
-                                      dd_vulndb *db, dd_err *err);
+DD_WARN_UNUSED int dd_match_inventory(dd_match_result *out, const dd_inventory *inv, dd_vulndb *db,
+                                      dd_err *err);
 void dd_match_result_free(dd_match_result *r);
 
 /* OSV range evaluation, exported for tests: 1 when version is inside the range described by the
