@@ -52,6 +52,7 @@ def drop(path):
 
 
 def timed(cmd):
+    os.sync()  # earlier writes must not be flushed on this step's time
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return time.perf_counter() - t0
@@ -75,6 +76,7 @@ def blob_round(s, src, digest, mib):
 
 def cp_rate(src, mib, fsync):
     dst = os.path.join(WORK, "copy.bin")
+    os.sync()
     t0 = time.perf_counter()
     subprocess.run(["cp", src, dst], check=True)
     if fsync:
@@ -94,8 +96,15 @@ def bench_blob():
         with Server(data=os.path.join(WORK, "data-%d" % mib), extra=["--log-level", "warn"]) as s:
             push, pull = blob_round(s, src, digest, mib)
             peak = rss_peak_kib(s.proc.pid)
-        cp_plain = cp_rate(src, mib, False)
-        cp_sync = cp_rate(src, mib, True)
+        # best of two for every figure: page-cache and writeback noise only ever slows a run
+        with Server(data=os.path.join(WORK, "data2-%d" % mib),
+                    extra=["--log-level", "warn"]) as s:
+            push2, pull2 = blob_round(s, src, digest, mib)
+            peak = max(peak, rss_peak_kib(s.proc.pid))
+        shutil.rmtree(os.path.join(WORK, "data2-%d" % mib), ignore_errors=True)
+        push, pull = max(push, push2), max(pull, pull2)
+        cp_plain = max(cp_rate(src, mib, False), cp_rate(src, mib, False))
+        cp_sync = max(cp_rate(src, mib, True), cp_rate(src, mib, True))
         results[mib] = (push, pull, peak, cp_plain, cp_sync)
         print("blob %5d MiB: push %7.1f MiB/s, pull %7.1f MiB/s, cp %7.1f MiB/s, cp+fsync %7.1f "
               "MiB/s, server peak RSS %.1f MiB" % (mib, push, pull, cp_plain, cp_sync, peak / 1024),
