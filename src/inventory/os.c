@@ -301,7 +301,11 @@ int dd_os_ecosystem(const dd_os *os, char *out, size_t out_len)
         else
             snprintf(out, out_len, "Alpine:v%.*s", (int)(major + (minor ? minor + 1 : 0)), v);
     } else if (strcmp(id, "rhel") == 0 || strcmp(id, "centos") == 0) {
-        snprintf(out, out_len, "Red Hat");
+        /* per major release, as the Red Hat importer records entries ("Red Hat:8") */
+        if (v != NULL && v[0] >= '0' && v[0] <= '9')
+            snprintf(out, out_len, "Red Hat:%.*s", (int)strcspn(v, "."), v);
+        else
+            snprintf(out, out_len, "Red Hat");
     } else if (strcmp(id, "almalinux") == 0 && v != NULL) {
         snprintf(out, out_len, "AlmaLinux:%.*s", (int)strcspn(v, "."), v);
     } else if (strcmp(id, "rocky") == 0 && v != NULL) {

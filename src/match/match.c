@@ -600,10 +600,16 @@ int dd_match_inventory(dd_match_result *out, const dd_inventory *inv, dd_vulndb 
             continue;
         if (dd_version_scheme_for(m.ecosystem, &m.scheme) != 0)
             continue;
-        for (int k = 0; k < 2 && names[k] != NULL && rc == 0; k++) {
-            rc = dd_vulndb_lookup_brief(db, m.ecosystem, names[k], on_candidate, &m, err);
-            if (rc == 0 && m.rc != 0)
-                rc = m.rc;
+        /* Red Hat entries are per major release ("Red Hat:8"); release-less ones apply too */
+        const char *ecos[2] = {m.ecosystem, NULL};
+        if (m.distro && strncmp(m.ecosystem, "Red Hat:", 8) == 0)
+            ecos[1] = "Red Hat";
+        for (int e = 0; e < 2 && ecos[e] != NULL && rc == 0; e++) {
+            for (int k = 0; k < 2 && names[k] != NULL && rc == 0; k++) {
+                rc = dd_vulndb_lookup_brief(db, ecos[e], names[k], on_candidate, &m, err);
+                if (rc == 0 && m.rc != 0)
+                    rc = m.rc;
+            }
         }
         if (rc == 0)
             rc = add_details(&m, db);

@@ -22,7 +22,7 @@ typedef struct dd_import_sink {
 /* An importer of one format. `source` is the source name its advisories are recorded under. */
 typedef struct dd_importer {
     const char *format; /* "osv-json", "osv-yaml", "debian-tracker-json", "debian-dsa-list",
-                           "alpine-secdb", "rubysec", "nodejs-security-wg" */
+                           "alpine-secdb", "rubysec", "nodejs-security-wg", "rustsec" */
     const char *source; /* "osv", "debian-tracker", "debian-dsa", "alpine-secdb", "rubysec", ... */
     /* Cheap check on the file name and its first bytes (up to 4 KiB): 1 = this format. */
     int (*detect)(const char *path, const uint8_t *head, size_t head_len);
@@ -36,7 +36,7 @@ typedef struct dd_importer {
 extern const dd_importer *const dd_importers[];
 extern const dd_importer dd_importer_osv_json, dd_importer_osv_yaml,
     dd_importer_debian_tracker_json, dd_importer_debian_dsa_list, dd_importer_alpine_secdb,
-    dd_importer_rubysec, dd_importer_nodejs_wg;
+    dd_importer_rubysec, dd_importer_nodejs_wg, dd_importer_redhat_csaf, dd_importer_rustsec;
 
 /* The importer whose detect() accepts the file, or NULL. */
 const dd_importer *dd_import_detect(const char *path, const uint8_t *head, size_t head_len);
