@@ -7,8 +7,8 @@
  *
  * A package found both installed and in a lockfile of the same project (the directory holding
  * the lockfile and node_modules) is one package with both paths; one only in a lockfile is
- * declared_only. dd_npm_reconcile does that and is shared with the python, php and ruby
- * catalogers. */
+ * declared_only. dd_npm_reconcile (declared in catalog.h) does that and is shared with the python,
+ * php and ruby catalogers through dd_catalog_lockfiles. */
 #include "inventory/npm.h"
 #include "inventory/catalog.h"
 #include "util/alloc.h"
@@ -873,7 +873,7 @@ static size_t name_component(const char *s, size_t len)
     return l > 0 && s[0] != '.' ? l : 0;
 }
 
-static enum kind classify(const char *path, size_t len)
+static int classify(const char *path, size_t len)
 {
     const char *slash = memrchr(path, '/', len);
     const char *base = slash != NULL ? slash + 1 : path;
@@ -934,54 +934,26 @@ static size_t npm_root(const char *path, int lockfile)
     return (size_t)(s - path);
 }
 
+static const dd_lock_format npm_formats[] = {
+    [K_PACKAGE_JSON] = {dd_npm_package_json_parse, true},
+    [K_PACKAGE_LOCK] = {dd_npm_package_lock_parse, false},
+    [K_YARN] = {dd_npm_yarn_lock_parse, false},
+    [K_PNPM] = {dd_npm_pnpm_lock_parse, false},
+};
+
+static const dd_lang_catalog npm_lang = {
+    .name = "npm",
+    .classify = classify,
+    .formats = npm_formats,
+    .root_of = npm_root,
+    .name_cmp = strcmp,
+};
+
 static int npm_catalog(const dd_rootfs *fs, dd_pkg_list *out,
                        void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
                        dd_err *err)
 {
-    dd_pkg_list inst = DD_PKG_LIST_INIT, decl = DD_PKG_LIST_INIT;
-    char *apath = NULL;
-    int rc = 0;
-    size_t n = dd_rootfs_count(fs);
-    for (size_t i = 0; i < n; i++) {
-        const dd_rfile *f = dd_rootfs_at(fs, i);
-        enum kind k = classify(f->path, strlen(f->path));
-        if (k == K_NONE || f->extracted)
-            continue;
-        if ((apath = dd_asprintf("/%s", f->path)) == NULL) {
-            rc = DD_ENOMEM;
-            goto out;
-        }
-        dd_err perr = DD_ERR_INIT;
-        switch (k) {
-        case K_PACKAGE_JSON:
-            rc = dd_npm_package_json_parse(f->data, f->len, apath, f->layer, &inst, &perr);
-            break;
-        case K_PACKAGE_LOCK:
-            rc = dd_npm_package_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        case K_YARN:
-            rc = dd_npm_yarn_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        default:
-            rc = dd_npm_pnpm_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        }
-        if (rc == DD_ENOMEM)
-            goto out;
-        if (rc != 0 && warn != NULL)
-            warn(warn_ctx, apath, perr.msg);
-        rc = 0;
-        dd_free(apath);
-        apath = NULL;
-    }
-    rc = dd_npm_reconcile(out, &inst, &decl, npm_root, strcmp);
-out:
-    dd_free(apath);
-    dd_pkg_list_free(&inst);
-    dd_pkg_list_free(&decl);
-    if (rc == DD_ENOMEM)
-        dd_err_set(err, rc, "npm cataloger: out of memory");
-    return rc;
+    return dd_catalog_lockfiles(fs, &npm_lang, out, warn, warn_ctx, err);
 }
 
 const dd_cataloger dd_cataloger_npm = {"npm", npm_wants, npm_catalog};

@@ -1,5 +1,5 @@
-/* npm cataloger: parsers of the files it reads, and the installed-versus-lockfile reconciliation
- * that the other language catalogers (python, php, ruby) share. */
+/* npm cataloger: parsers of the files it reads. The installed-versus-lockfile reconciliation it
+ * defines, shared with the other language catalogers, is declared in catalog.h. */
 #ifndef DD_INVENTORY_NPM_H
 #define DD_INVENTORY_NPM_H
 
@@ -25,24 +25,5 @@ DD_WARN_UNUSED int dd_npm_yarn_lock_parse(const uint8_t *buf, size_t len, const 
 /* pnpm-lock.yaml, lockfileVersion 5 to 9. Packages are declared_only; "dev: true" sets dev. */
 DD_WARN_UNUSED int dd_npm_pnpm_lock_parse(const uint8_t *buf, size_t len, const char *path,
                                           int layer, dd_pkg_list *out, dd_err *err);
-
-/* Reconciliation shared by the language catalogers.
- *
- * root_of(path, lockfile) returns the length of the prefix of path that names the project the
- * file belongs to (packages match only within one project; return 0 to match across the image),
- * or DD_NPM_NO_ROOT for a file whose packages never match (e.g. a project's own package.json).
- * name_cmp compares two package names as the ecosystem does (strcmp for npm).
- *
- * Moves every package of installed (in order) and then of declared (packages with declared_only
- * set, paths[0] = their lockfile) to out: a declared package whose root, name and version equal
- * an installed one's is merged into it (its lockfile path appended after the installed paths; dev
- * and a missing license taken from the lockfile); the rest stay declared_only, one package per
- * root+name+version with the paths of every lockfile naming it. Both inputs are left empty, also
- * on error (DD_ENOMEM). */
-#define DD_NPM_NO_ROOT ((size_t)-1)
-typedef size_t (*dd_npm_root_fn)(const char *path, int lockfile);
-DD_WARN_UNUSED int dd_npm_reconcile(dd_pkg_list *out, dd_pkg_list *installed, dd_pkg_list *declared,
-                                    dd_npm_root_fn root_of,
-                                    int (*name_cmp)(const char *a, const char *b));
 
 #endif

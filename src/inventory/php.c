@@ -4,7 +4,6 @@
  * compared case-insensitively. */
 #include "inventory/php.h"
 #include "inventory/catalog.h"
-#include "inventory/npm.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -173,7 +172,7 @@ out:
 
 enum kind { K_NONE, K_LOCK, K_INSTALLED };
 
-static enum kind classify(const char *p, size_t len)
+static int classify(const char *p, size_t len)
 {
     if (dd_path_has_suffix(p, len, INSTALLED_SUFFIX))
         return K_INSTALLED;
@@ -202,44 +201,24 @@ static size_t php_root(const char *path, int lockfile)
     return s != NULL ? (size_t)(s - path) : 0;
 }
 
+static const dd_lock_format php_formats[] = {
+    [K_LOCK] = {dd_php_composer_lock_parse, false},
+    [K_INSTALLED] = {dd_php_installed_json_parse, true},
+};
+
+static const dd_lang_catalog php_lang = {
+    .name = "php",
+    .classify = classify,
+    .formats = php_formats,
+    .root_of = php_root,
+    .name_cmp = strcasecmp,
+};
+
 static int php_catalog(const dd_rootfs *fs, dd_pkg_list *out,
                        void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
                        dd_err *err)
 {
-    dd_pkg_list inst = DD_PKG_LIST_INIT, decl = DD_PKG_LIST_INIT;
-    char *apath = NULL;
-    int rc = 0;
-    size_t n = dd_rootfs_count(fs);
-    for (size_t i = 0; i < n; i++) {
-        const dd_rfile *f = dd_rootfs_at(fs, i);
-        enum kind k = classify(f->path, strlen(f->path));
-        if (k == K_NONE || f->extracted)
-            continue;
-        if ((apath = dd_asprintf("/%s", f->path)) == NULL) {
-            rc = DD_ENOMEM;
-            goto out;
-        }
-        dd_err perr = DD_ERR_INIT;
-        if (k == K_LOCK)
-            rc = dd_php_composer_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-        else
-            rc = dd_php_installed_json_parse(f->data, f->len, apath, f->layer, &inst, &perr);
-        if (rc == DD_ENOMEM)
-            goto out;
-        if (rc != 0 && warn != NULL)
-            warn(warn_ctx, apath, perr.msg);
-        rc = 0;
-        dd_free(apath);
-        apath = NULL;
-    }
-    rc = dd_npm_reconcile(out, &inst, &decl, php_root, strcasecmp);
-out:
-    dd_free(apath);
-    dd_pkg_list_free(&inst);
-    dd_pkg_list_free(&decl);
-    if (rc == DD_ENOMEM)
-        dd_err_set(err, rc, "php cataloger: out of memory");
-    return rc;
+    return dd_catalog_lockfiles(fs, &php_lang, out, warn, warn_ctx, err);
 }
 
 const dd_cataloger dd_cataloger_php = {"php", php_wants, php_catalog};

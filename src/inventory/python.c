@@ -19,8 +19,6 @@
  * names the file, the owner stays NULL (pip put it there, not dpkg), as it does elsewhere. */
 #include "inventory/python.h"
 #include "inventory/catalog.h"
-#include "inventory/dpkg.h"
-#include "inventory/npm.h"
 #include "util/alloc.h"
 
 #include <jansson.h>
@@ -652,7 +650,7 @@ static bool in_site_dir(const char *p, size_t len)
            memmem(p, len, "dist-packages/", 14) != NULL;
 }
 
-static enum kind classify(const char *p, size_t len)
+static int classify(const char *p, size_t len)
 {
     if (has_suffix(p, len, ".dist-info/METADATA") || has_suffix(p, len, ".egg-info/PKG-INFO") ||
         (has_suffix(p, len, ".egg-info") && len > 9 && p[len - 10] != '/'))
@@ -699,89 +697,27 @@ static bool os_owned(const char *p)
     return strncmp(p, "/dist-packages/", 15) == 0;
 }
 
-/* Sets p's owner from the dpkg file lists of fs, loaded on first use (see the header comment). */
-static int set_owner(dd_pkg *p, const dd_rootfs *fs, const char *path, dd_dpkg_owners **owners,
-                     bool *loaded, dd_err *err)
-{
-    int rc = 0;
-    if (!*loaded) {
-        if ((rc = dd_dpkg_owners_load(owners, fs, NULL, NULL, err)) != 0)
-            return rc;
-        *loaded = true;
-    }
-    const char *o = dd_dpkg_owners_find(*owners, path);
-    if (o == NULL && dd_dpkg_owners_n_lists(*owners) == 0 && os_owned(path))
-        o = "dpkg";
-    if (o != NULL && (p->owner = dd_strdup(o)) == NULL)
-        rc = DD_ENOMEM;
-    return rc;
-}
+static const dd_lock_format python_formats[] = {
+    [K_METADATA] = {dd_python_metadata_parse, true},
+    [K_POETRY] = {dd_python_poetry_lock_parse, false},
+    [K_UV] = {dd_python_uv_lock_parse, false},
+    [K_PIPFILE] = {dd_python_pipfile_lock_parse, false},
+    [K_REQUIREMENTS] = {dd_python_requirements_parse, false},
+};
 
-static size_t anywhere(const char *path, int lockfile)
-{
-    (void)path;
-    (void)lockfile;
-    return 0;
-}
+static const dd_lang_catalog python_lang = {
+    .name = "python",
+    .classify = classify,
+    .formats = python_formats,
+    .name_cmp = dd_python_name_cmp,
+    .os_owned = os_owned,
+};
 
 static int python_catalog(const dd_rootfs *fs, dd_pkg_list *out,
                           void (*warn)(void *ctx, const char *path, const char *msg),
                           void *warn_ctx, dd_err *err)
 {
-    dd_pkg_list inst = DD_PKG_LIST_INIT, decl = DD_PKG_LIST_INIT;
-    char *apath = NULL;
-    dd_dpkg_owners *owners = NULL;
-    bool owners_loaded = false;
-    int rc = 0;
-    size_t n = dd_rootfs_count(fs);
-    for (size_t i = 0; i < n; i++) {
-        const dd_rfile *f = dd_rootfs_at(fs, i);
-        enum kind k = classify(f->path, strlen(f->path));
-        if (k == K_NONE || f->extracted)
-            continue;
-        if ((apath = dd_asprintf("/%s", f->path)) == NULL) {
-            rc = DD_ENOMEM;
-            goto out;
-        }
-        dd_err perr = DD_ERR_INIT;
-        size_t before = inst.n;
-        switch (k) {
-        case K_METADATA:
-            rc = dd_python_metadata_parse(f->data, f->len, apath, f->layer, &inst, &perr);
-            break;
-        case K_POETRY:
-            rc = dd_python_poetry_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        case K_UV:
-            rc = dd_python_uv_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        case K_PIPFILE:
-            rc = dd_python_pipfile_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        default:
-            rc = dd_python_requirements_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-            break;
-        }
-        if (rc == DD_ENOMEM)
-            goto out;
-        if (rc != 0 && warn != NULL)
-            warn(warn_ctx, apath, perr.msg);
-        rc = 0;
-        if (inst.n > before && (rc = set_owner(&inst.items[inst.n - 1], fs, f->path, &owners,
-                                               &owners_loaded, err)) != 0)
-            goto out;
-        dd_free(apath);
-        apath = NULL;
-    }
-    rc = dd_npm_reconcile(out, &inst, &decl, anywhere, dd_python_name_cmp);
-out:
-    dd_free(apath);
-    dd_dpkg_owners_free(owners);
-    dd_pkg_list_free(&inst);
-    dd_pkg_list_free(&decl);
-    if (rc == DD_ENOMEM)
-        dd_err_set(err, rc, "python cataloger: out of memory");
-    return rc;
+    return dd_catalog_lockfiles(fs, &python_lang, out, warn, warn_ctx, err);
 }
 
 const dd_cataloger dd_cataloger_python = {"python", python_wants, python_catalog};

@@ -15,8 +15,6 @@
  * gemspec, the owner stays NULL, as it does elsewhere. */
 #include "inventory/ruby.h"
 #include "inventory/catalog.h"
-#include "inventory/dpkg.h"
-#include "inventory/npm.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -279,7 +277,7 @@ static bool has_suffix(const char *p, size_t len, const char *suffix)
     return len >= sl && memcmp(p + len - sl, suffix, sl) == 0;
 }
 
-static enum kind classify(const char *p, size_t len)
+static int classify(const char *p, size_t len)
 {
     if (dd_path_has_suffix(p, len, "/Gemfile.lock") || dd_path_has_suffix(p, len, "/gems.locked"))
         return K_LOCK;
@@ -312,76 +310,24 @@ static bool os_owned(const char *p)
            strncmp(p, "usr/share/rubygems-integration/", 31) == 0;
 }
 
-/* Sets p's owner from the dpkg file lists of fs, loaded on first use (see the header comment). */
-static int set_owner(dd_pkg *p, const dd_rootfs *fs, const char *path, dd_dpkg_owners **owners,
-                     bool *loaded, dd_err *err)
-{
-    int rc = 0;
-    if (!*loaded) {
-        if ((rc = dd_dpkg_owners_load(owners, fs, NULL, NULL, err)) != 0)
-            return rc;
-        *loaded = true;
-    }
-    const char *o = dd_dpkg_owners_find(*owners, path);
-    if (o == NULL && dd_dpkg_owners_n_lists(*owners) == 0 && os_owned(path))
-        o = "dpkg";
-    if (o != NULL && (p->owner = dd_strdup(o)) == NULL)
-        rc = DD_ENOMEM;
-    return rc;
-}
+static const dd_lock_format ruby_formats[] = {
+    [K_GEMSPEC] = {dd_ruby_gemspec_parse, true},
+    [K_LOCK] = {dd_ruby_gemfile_lock_parse, false},
+};
 
-static size_t anywhere(const char *path, int lockfile)
-{
-    (void)path;
-    (void)lockfile;
-    return 0;
-}
+static const dd_lang_catalog ruby_lang = {
+    .name = "ruby",
+    .classify = classify,
+    .formats = ruby_formats,
+    .name_cmp = strcmp,
+    .os_owned = os_owned,
+};
 
 static int ruby_catalog(const dd_rootfs *fs, dd_pkg_list *out,
                         void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
                         dd_err *err)
 {
-    dd_pkg_list inst = DD_PKG_LIST_INIT, decl = DD_PKG_LIST_INIT;
-    char *apath = NULL;
-    dd_dpkg_owners *owners = NULL;
-    bool owners_loaded = false;
-    int rc = 0;
-    size_t n = dd_rootfs_count(fs);
-    for (size_t i = 0; i < n; i++) {
-        const dd_rfile *f = dd_rootfs_at(fs, i);
-        enum kind k = classify(f->path, strlen(f->path));
-        if (k == K_NONE || f->extracted)
-            continue;
-        if ((apath = dd_asprintf("/%s", f->path)) == NULL) {
-            rc = DD_ENOMEM;
-            goto out;
-        }
-        dd_err perr = DD_ERR_INIT;
-        size_t before = inst.n;
-        if (k == K_LOCK)
-            rc = dd_ruby_gemfile_lock_parse(f->data, f->len, apath, f->layer, &decl, &perr);
-        else
-            rc = dd_ruby_gemspec_parse(f->data, f->len, apath, f->layer, &inst, &perr);
-        if (rc == DD_ENOMEM)
-            goto out;
-        if (rc != 0 && warn != NULL)
-            warn(warn_ctx, apath, perr.msg);
-        rc = 0;
-        if (inst.n > before && (rc = set_owner(&inst.items[inst.n - 1], fs, f->path, &owners,
-                                               &owners_loaded, err)) != 0)
-            goto out;
-        dd_free(apath);
-        apath = NULL;
-    }
-    rc = dd_npm_reconcile(out, &inst, &decl, anywhere, strcmp);
-out:
-    dd_free(apath);
-    dd_dpkg_owners_free(owners);
-    dd_pkg_list_free(&inst);
-    dd_pkg_list_free(&decl);
-    if (rc == DD_ENOMEM)
-        dd_err_set(err, rc, "ruby cataloger: out of memory");
-    return rc;
+    return dd_catalog_lockfiles(fs, &ruby_lang, out, warn, warn_ctx, err);
 }
 
 const dd_cataloger dd_cataloger_ruby = {"ruby", ruby_wants, ruby_catalog};
