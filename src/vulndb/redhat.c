@@ -444,8 +444,9 @@ static int major_after(const char *s, const char *marker)
             n++;
         }
         /* "el8" must not be part of a longer word ("kernel8"): require a separator before */
-        if (n > 0 && v > 0 && (marker[0] != 'e' || p == s || p[-1] == '.' || p[-1] == '+' ||
-                               p[-1] == '_' || p[-1] == '-'))
+        if (n > 0 && v > 0 &&
+            (marker[0] != 'e' || p == s || p[-1] == '.' || p[-1] == '+' || p[-1] == '_' ||
+             p[-1] == '-'))
             return v;
     }
     return 0;
@@ -454,7 +455,8 @@ static int major_after(const char *s, const char *marker)
 /* The OSV-style ecosystem of a product: "Red Hat:<major>" from the cpe of the platform the product
  * belongs to ("cpe:/o:redhat:enterprise_linux:8::baseos", "cpe:/a:redhat:rhel_eus:8.6::appstream")
  * or, failing that, from the package's release ("...el8_6"); "Red Hat" when neither says. Images
- * are matched against their own major release only, so a RHEL 7 entry never flags a RHEL 9 image. */
+ * are matched against their own major release only, so a RHEL 7 entry never flags a RHEL 9 image.
+ */
 static void product_ecosystem(char out[ECOSYSTEM_MAX], const ctx *c, const char *pid,
                               const rpmref *r)
 {
@@ -467,8 +469,7 @@ static void product_ecosystem(char out[ECOSYSTEM_MAX], const ctx *c, const char 
             memcpy(platform, pid, n);
             platform[n] = '\0';
             const json_t *prod = json_object_get(c->products, platform);
-            const char *cpe =
-                str_of(json_object_get(prod, "product_identification_helper"), "cpe");
+            const char *cpe = str_of(json_object_get(prod, "product_identification_helper"), "cpe");
             major = major_after(cpe, "enterprise_linux:");
             if (major == 0)
                 major = major_after(cpe, "rhel_eus:");
