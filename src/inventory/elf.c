@@ -417,3 +417,35 @@ int dd_elf_find(const uint8_t *data, size_t len, int kind, const uint8_t **out, 
     }
     return 0;
 }
+
+int dd_elf_catalog(const dd_rootfs *fs, int kind, int (*is_text)(const char *path, size_t len),
+                   dd_elf_parse_fn parse_text, dd_elf_parse_fn parse_record, dd_pkg_list *out,
+                   void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
+                   dd_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < dd_rootfs_count(fs) && rc == 0; i++) {
+        const dd_rfile *f = dd_rootfs_at(fs, i);
+        const uint8_t *b = f->data;
+        size_t n = f->len;
+        dd_elf_parse_fn parse = parse_text;
+        if (f->extracted) {
+            if (!dd_elf_find(f->data, f->len, kind, &b, &n))
+                continue;
+            parse = parse_record;
+        } else if (!is_text(f->path, strlen(f->path))) {
+            continue;
+        }
+        char *path = dd_asprintf("/%s", f->path);
+        if (path == NULL)
+            return dd_err_set(err, DD_ENOMEM, "out of memory");
+        dd_err e = DD_ERR_INIT;
+        int r = parse(b, n, path, f->layer, out, &e);
+        if (r == DD_ENOMEM)
+            rc = dd_err_set(err, DD_ENOMEM, "%s: out of memory", path);
+        else if (r != 0 && warn != NULL)
+            warn(warn_ctx, path, e.msg);
+        dd_free(path);
+    }
+    return rc;
+}

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <drydock/common.h>
 #include "image/rootfs.h"
+#include "inventory/pkg.h"
+#include "util/err.h"
 
 #define DD_ELF_REC_GO 'G'    /* bytes from the Go build info magic on (bounded) */
 #define DD_ELF_REC_CARGO 'C' /* inflated cargo-auditable JSON */
@@ -40,5 +42,17 @@ dd_keep dd_elf_wants(const char *path, size_t path_len, uint32_t mode, uint64_t 
 /* Finds the first record of kind in an extractor output. Returns 1 and sets *out and *out_len when
  * found, 0 when data is not an extractor output or holds no such record (never reads past len). */
 int dd_elf_find(const uint8_t *data, size_t len, int kind, const uint8_t **out, size_t *out_len);
+
+/* A parser of one file format, as catalogers export them. */
+typedef int (*dd_elf_parse_fn)(const uint8_t *buf, size_t len, const char *path, int layer,
+                               dd_pkg_list *out, dd_err *err);
+
+/* The catalog loop shared by the Go and Rust catalogers: kept text files for which is_text says
+ * so go to parse_text; extracted binaries holding a record of `kind` go to parse_record with that
+ * record. Paths are reported as "/"+path; parse errors become warnings; only DD_ENOMEM stops. */
+int dd_elf_catalog(const dd_rootfs *fs, int kind, int (*is_text)(const char *path, size_t len),
+                   dd_elf_parse_fn parse_text, dd_elf_parse_fn parse_record, dd_pkg_list *out,
+                   void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
+                   dd_err *err);
 
 #endif

@@ -428,33 +428,8 @@ static int go_catalog(const dd_rootfs *fs, dd_pkg_list *out,
                       void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
                       dd_err *err)
 {
-    int rc = 0;
-    for (size_t i = 0; i < dd_rootfs_count(fs) && rc == 0; i++) {
-        const dd_rfile *f = dd_rootfs_at(fs, i);
-        const uint8_t *b = NULL;
-        size_t n = 0;
-        int gomod = 0;
-        if (f->extracted) {
-            if (!dd_elf_find(f->data, f->len, DD_ELF_REC_GO, &b, &n))
-                continue;
-        } else if (is_gomod(f->path, strlen(f->path))) {
-            gomod = 1;
-        } else {
-            continue;
-        }
-        char *path = dd_asprintf("/%s", f->path);
-        if (path == NULL)
-            return dd_err_set(err, DD_ENOMEM, "out of memory");
-        dd_err e = DD_ERR_INIT;
-        int r = gomod ? dd_go_parse_mod(f->data, f->len, path, f->layer, out, &e)
-                      : dd_go_parse_buildinfo(b, n, path, f->layer, out, &e);
-        if (r == DD_ENOMEM)
-            rc = dd_err_set(err, DD_ENOMEM, "%s: out of memory", path);
-        else if (r != 0 && warn != NULL)
-            warn(warn_ctx, path, e.msg);
-        dd_free(path);
-    }
-    return rc;
+    return dd_elf_catalog(fs, DD_ELF_REC_GO, is_gomod, dd_go_parse_mod, dd_go_parse_buildinfo, out,
+                          warn, warn_ctx, err);
 }
 
 const dd_cataloger dd_cataloger_go = {"go", go_wants, go_catalog};

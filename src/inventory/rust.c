@@ -349,33 +349,8 @@ static int rust_catalog(const dd_rootfs *fs, dd_pkg_list *out,
                         void (*warn)(void *ctx, const char *path, const char *msg), void *warn_ctx,
                         dd_err *err)
 {
-    int rc = 0;
-    for (size_t i = 0; i < dd_rootfs_count(fs) && rc == 0; i++) {
-        const dd_rfile *f = dd_rootfs_at(fs, i);
-        const uint8_t *b = NULL;
-        size_t n = 0;
-        int lock = 0;
-        if (f->extracted) {
-            if (!dd_elf_find(f->data, f->len, DD_ELF_REC_CARGO, &b, &n))
-                continue;
-        } else if (is_lock(f->path, strlen(f->path))) {
-            lock = 1;
-        } else {
-            continue;
-        }
-        char *path = dd_asprintf("/%s", f->path);
-        if (path == NULL)
-            return dd_err_set(err, DD_ENOMEM, "out of memory");
-        dd_err e = DD_ERR_INIT;
-        int r = lock ? dd_cargo_parse_lock(f->data, f->len, path, f->layer, out, &e)
-                     : dd_cargo_parse_auditable(b, n, path, f->layer, out, &e);
-        if (r == DD_ENOMEM)
-            rc = dd_err_set(err, DD_ENOMEM, "%s: out of memory", path);
-        else if (r != 0 && warn != NULL)
-            warn(warn_ctx, path, e.msg);
-        dd_free(path);
-    }
-    return rc;
+    return dd_elf_catalog(fs, DD_ELF_REC_CARGO, is_lock, dd_cargo_parse_lock,
+                          dd_cargo_parse_auditable, out, warn, warn_ctx, err);
 }
 
 const dd_cataloger dd_cataloger_rust = {"rust", rust_wants, rust_catalog};
