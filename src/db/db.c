@@ -71,6 +71,16 @@ int dd_db_repo_exists(dd_db *db, const char *repo, dd_err *err)
     return db->ops->repo_exists(db, repo, err);
 }
 
+int dd_db_repo_create(dd_db *db, const char *repo, int64_t now_ms, dd_err *err)
+{
+    return db->ops->repo_create(db, repo, now_ms, err);
+}
+
+int dd_db_repo_delete(dd_db *db, const char *repo, dd_err *err)
+{
+    return db->ops->repo_delete(db, repo, err);
+}
+
 int dd_db_repo_list(dd_db *db, const char *last, size_t n, dd_strlist *out, dd_err *err)
 {
     return db->ops->repo_list(db, last, n, out, err);

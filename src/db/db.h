@@ -42,6 +42,11 @@ void dd_db_close(dd_db *db);
 
 /* Repositories exist once something was pushed to them. */
 DD_WARN_UNUSED int dd_db_repo_exists(dd_db *db, const char *repo, dd_err *err); /* 0/ENOTFOUND */
+/* Creates an empty repository (ECR CreateRepository); DD_EEXIST when it exists. */
+DD_WARN_UNUSED int dd_db_repo_create(dd_db *db, const char *repo, int64_t now_ms, dd_err *err);
+/* Deletes a repository with its manifests, tags, refs and blob links in one transaction (blob
+ * contents stay in the store); DD_ENOTFOUND when absent. */
+DD_WARN_UNUSED int dd_db_repo_delete(dd_db *db, const char *repo, dd_err *err);
 /* Names sorted (byte order) strictly after `last` (NULL: from the start), at most n. */
 DD_WARN_UNUSED int dd_db_repo_list(dd_db *db, const char *last, size_t n, dd_strlist *out,
                                    dd_err *err);

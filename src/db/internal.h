@@ -18,6 +18,8 @@ typedef struct dd_db_ops {
     void (*close)(dd_db *db);
     int (*repo_exists)(dd_db *db, const char *repo, dd_err *err);
     int (*repo_list)(dd_db *db, const char *last, size_t n, dd_strlist *out, dd_err *err);
+    int (*repo_create)(dd_db *db, const char *repo, int64_t now_ms, dd_err *err);
+    int (*repo_delete)(dd_db *db, const char *repo, dd_err *err);
     int (*blob_link)(dd_db *db, const char *repo, const char *digest, uint64_t size, int64_t now_ms,
                      dd_err *err);
     int (*blob_get)(dd_db *db, const char *repo, const char *digest, uint64_t *size_out,

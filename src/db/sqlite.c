@@ -514,6 +514,50 @@ static int sq_repo_exists(dd_db *db, const char *repo, dd_err *err)
     return ret;
 }
 
+static int sq_repo_create(dd_db *db, const char *repo, int64_t now_ms, dd_err *err)
+{
+    conn *c = borrow(db, "dd_db_repo_create");
+    int64_t id;
+    int ret = repo_id(c, repo, &id, err);
+    if (ret == 0)
+        ret = dd_err_set(err, DD_EEXIST, "repository %s already exists", repo);
+    else if (ret == DD_ENOTFOUND) {
+        sqlite3_stmt *st;
+        ret = prep(c, ST_REPO_INSERT, &st, err, "ti", repo, now_ms);
+        if (ret == 0)
+            ret = run(c, st, NULL, err);
+    }
+    release(db, c);
+    return ret;
+}
+
+static int sq_repo_delete(dd_db *db, const char *repo, dd_err *err)
+{
+    conn *c = borrow(db, "dd_db_repo_delete");
+    int64_t id;
+    sqlite3_stmt *st = NULL;
+    int ret = tx_begin(c, err);
+    if (ret == 0)
+        ret = repo_id(c, repo, &id, err);
+    /* tags and refs go with their manifests (ON DELETE CASCADE), manifests and blob links with
+     * the repository */
+    if (ret == 0) {
+        int rc = sqlite3_prepare_v2(c->h, "DELETE FROM repositories WHERE id = ?", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            ret = fail(c, rc, err);
+        else {
+            sqlite3_bind_int64(st, 1, id);
+            rc = sqlite3_step(st);
+            ret = rc == SQLITE_DONE ? 0 : fail(c, rc, err);
+        }
+    }
+    if (ret == 0)
+        ret = tx_commit(c, err);
+    sqlite3_finalize(st);
+    release(db, c);
+    return ret;
+}
+
 static int sq_repo_list(dd_db *db, const char *last, size_t n, dd_strlist *out, dd_err *err)
 {
     conn *c = borrow(db, "dd_db_repo_list");
@@ -906,6 +950,8 @@ static const dd_db_ops SQLITE_OPS = {
     .close = sq_close,
     .repo_exists = sq_repo_exists,
     .repo_list = sq_repo_list,
+    .repo_create = sq_repo_create,
+    .repo_delete = sq_repo_delete,
     .blob_link = sq_blob_link,
     .blob_get = sq_blob_get,
     .blob_unlink = sq_blob_unlink,

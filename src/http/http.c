@@ -29,6 +29,8 @@ struct dd_http_req {
     struct MHD_Connection *conn;
     const char *method;
     char *path;
+    char *raw_target; /* the request target exactly as received (still percent-encoded) */
+    int started;      /* on_access has seen the request */
     int64_t started_ms;
     dd_http_body_fn body;
     dd_http_done_fn done;
@@ -54,6 +56,30 @@ const char *dd_http_req_method(const dd_http_req *r)
 const char *dd_http_req_path(const dd_http_req *r)
 {
     return r->path;
+}
+
+const char *dd_http_req_raw_target(const dd_http_req *r)
+{
+    return r->raw_target != NULL ? r->raw_target : r->path;
+}
+
+typedef struct each_ctx {
+    dd_http_header_fn fn;
+    void *ctx;
+} each_ctx;
+
+static enum MHD_Result each_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    each_ctx *e = cls;
+    (void)kind;
+    return e->fn(e->ctx, key, value != NULL ? value : "") == 0 ? MHD_YES : MHD_NO;
+}
+
+void dd_http_req_headers_each(const dd_http_req *r, dd_http_header_fn fn, void *ctx)
+{
+    each_ctx e = {fn, ctx};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, each_header, &e);
 }
 
 const char *dd_http_req_header(const dd_http_req *r, const char *name)
@@ -145,6 +171,75 @@ int dd_http_respond_fd(dd_http_req *r, unsigned status, const char *content_type
     return 0;
 }
 
+/* A streaming body: the application's reader, called until it ends or the server closes. */
+typedef struct stream_ctx {
+    dd_http_server *srv;
+    dd_http_req *req; /* valid while reads happen (the request outlives its response's reads) */
+    dd_http_stream_fn read;
+    dd_http_stream_free_fn free_fn;
+    void *ctx;
+} stream_ctx;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    stream_ctx *s = cls;
+    (void)pos;
+    if (max == 0)
+        return 0;
+    for (;;) {
+        if (atomic_load(&s->srv->closing))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        int64_t n = s->read(s->ctx, buf, max);
+        if (n > 0) {
+            if ((uint64_t)n > max) /* a reader bug: never let it claim more than it may write */
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            s->req->resp_len += (uint64_t)n;
+            return (ssize_t)n;
+        }
+        if (n == DD_HTTP_STREAM_END)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n != DD_HTTP_STREAM_AGAIN)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+}
+
+static void stream_free(void *cls)
+{
+    stream_ctx *s = cls;
+    if (s->free_fn != NULL)
+        s->free_fn(s->ctx);
+    dd_free(s);
+}
+
+int dd_http_respond_stream(dd_http_req *r, unsigned status, const char *content_type,
+                           dd_http_stream_fn read, void *ctx, dd_http_stream_free_fn free_fn)
+{
+    stream_ctx *s = dd_calloc(1, sizeof(*s));
+    if (s == NULL) {
+        if (free_fn != NULL)
+            free_fn(ctx);
+        return DD_ENOMEM;
+    }
+    s->srv = r->srv;
+    s->req = r;
+    s->read = read;
+    s->free_fn = free_fn;
+    s->ctx = ctx;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, stream_free);
+    if (resp == NULL) {
+        stream_free(s);
+        return DD_ENOMEM;
+    }
+    set_resp(r, status, resp, content_type, 0);
+    return 0;
+}
+
+int dd_http_req_server_closing(const dd_http_req *r)
+{
+    return atomic_load(&r->srv->closing);
+}
+
 void dd_http_resp_header(dd_http_req *r, const char *name, const char *value)
 {
     if (r->resp != NULL)
@@ -171,20 +266,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     dd_http_req *r = *con_cls;
     (void)version;
 
-    if (r == NULL) {
-        r = dd_calloc(1, sizeof(*r));
-        if (r == NULL)
+    if (r == NULL || !r->started) {
+        if (r == NULL && (r = dd_calloc(1, sizeof(*r))) == NULL)
             return MHD_NO;
+        *con_cls = r;
+        r->started = 1;
         r->path = dd_strdup(url);
-        if (r->path == NULL) {
-            dd_free(r);
+        if (r->path == NULL)
             return MHD_NO;
-        }
         r->srv = srv;
         r->conn = conn;
         r->method = method;
         r->started_ms = dd_clock_now_ms(dd_clock_system());
-        *con_cls = r;
         atomic_fetch_add(&srv->active, 1);
         srv->opts.route(r, srv->opts.app);
         if (r->resp != NULL)
@@ -223,6 +316,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (r == NULL)
         return;
+    if (!r->started || r->path == NULL) { /* never reached the application */
+        dd_free(r->raw_target);
+        dd_free(r->path);
+        dd_free(r);
+        *con_cls = NULL; /* `active` is only counted once the request fully started */
+        return;
+    }
     if (r->cleanup != NULL)
         r->cleanup(r);
     int64_t ms = dd_clock_now_ms(dd_clock_system()) - r->started_ms;
@@ -238,9 +338,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->resp != NULL)
         MHD_destroy_response(r->resp);
     dd_free(r->path);
+    dd_free(r->raw_target);
     dd_free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->active, 1);
+}
+
+/* Called with the raw request target before libmicrohttpd unescapes it; SigV4 signs the path as
+ * sent. What it returns becomes the request's context, so the request is allocated here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    dd_http_req *r = dd_calloc(1, sizeof(*r));
+    if (r != NULL)
+        r->raw_target = dd_strdup(uri != NULL ? uri : "");
+    return r;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -280,10 +393,11 @@ int dd_http_server_start(dd_http_server **out, const dd_http_options *opts, dd_e
     s->opts = *opts;
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->conn_memory_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        opts->conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        opts->conn_memory_limit, MHD_OPTION_CONNECTION_TIMEOUT, opts->conn_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     if (s->mhd == NULL) {
         int e = errno;
         dd_free(s);

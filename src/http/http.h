@@ -51,7 +51,13 @@ unsigned dd_http_server_active(const dd_http_server *s);
 const char *dd_http_req_method(const dd_http_req *r);
 const char *dd_http_req_path(const dd_http_req *r); /* decoded path, without the query */
 const char *dd_http_req_header(const dd_http_req *r, const char *name); /* NULL if absent */
-const char *dd_http_req_query(const dd_http_req *r, const char *name);  /* NULL if absent */
+/* The request target (path and query) exactly as received, still percent-encoded. */
+const char *dd_http_req_raw_target(const dd_http_req *r);
+/* Calls fn for every request header in the order received (repeated headers appear repeatedly);
+ * fn returns non-zero to stop. */
+typedef int (*dd_http_header_fn)(void *ctx, const char *name, const char *value);
+void dd_http_req_headers_each(const dd_http_req *r, dd_http_header_fn fn, void *ctx);
+const char *dd_http_req_query(const dd_http_req *r, const char *name); /* NULL if absent */
 /* Content-Length as sent, or -1 if absent (chunked). */
 int64_t dd_http_req_content_length(const dd_http_req *r);
 void *dd_http_req_app(const dd_http_req *r);
@@ -67,6 +73,25 @@ DD_WARN_UNUSED int dd_http_respond_buf(dd_http_req *r, unsigned status, const ch
 /* Serves len bytes of fd from offset (sendfile); takes ownership of fd. */
 DD_WARN_UNUSED int dd_http_respond_fd(dd_http_req *r, unsigned status, const char *content_type,
                                       int fd, uint64_t offset, uint64_t len);
+/* Streaming responses (chunked, length unknown; built on MHD_create_response_from_callback).
+ * The read function fills buf[0..max) and returns the number of bytes written (> 0),
+ * DD_HTTP_STREAM_AGAIN when nothing is ready yet, DD_HTTP_STREAM_END to end the body normally or
+ * DD_HTTP_STREAM_ERROR to abort the connection. It runs on the connection's thread and may block,
+ * but only briefly (about a second at most) before returning DD_HTTP_STREAM_AGAIN: between calls
+ * the wrapper checks whether the server is shutting down and then ends the body. */
+#define DD_HTTP_STREAM_AGAIN 0
+#define DD_HTTP_STREAM_END (-1)
+#define DD_HTTP_STREAM_ERROR (-2)
+typedef int64_t (*dd_http_stream_fn)(void *ctx, char *buf, size_t max);
+/* Releases ctx once the response is gone (after the last read). */
+typedef void (*dd_http_stream_free_fn)(void *ctx);
+/* Responds with a body produced by read. ctx is handed over: free_fn (may be NULL) is called on
+ * it when the response is released, or at once when this fails. */
+DD_WARN_UNUSED int dd_http_respond_stream(dd_http_req *r, unsigned status, const char *content_type,
+                                          dd_http_stream_fn read, void *ctx,
+                                          dd_http_stream_free_fn free_fn);
+/* Whether the server r belongs to is shutting down. */
+int dd_http_req_server_closing(const dd_http_req *r);
 /* Adds a response header; call after dd_http_respond_*. */
 void dd_http_resp_header(dd_http_req *r, const char *name, const char *value);
 

@@ -47,6 +47,29 @@ const dd_config_entry dd_registry_config_table[] = {
      86400, NULL, "idle connections are closed after this"},
     {"max_connections", DD_CONFIG_INT, offsetof(dd_registry_config, max_connections), "1000", 1,
      65536, NULL, "most simultaneous client connections"},
+    {"account_id", DD_CONFIG_STRING, offsetof(dd_registry_config, account_id), "123456789012", 0, 0,
+     NULL, "12-digit registry id (ECR registryId, Inspector awsAccountId)"},
+    {"region", DD_CONFIG_STRING, offsetof(dd_registry_config, region), "us-east-1", 0, 0, NULL,
+     "region the ECR and Inspector2 APIs answer for (signed requests must name it)"},
+    {"public_host", DD_CONFIG_STRING, offsetof(dd_registry_config, public_host), "", 0, 0, NULL,
+     "host[:port] clients reach the registry at (repositoryUri; empty: the listen address)"},
+    {"registry_auth", DD_CONFIG_ENUM, offsetof(dd_registry_config, registry_auth), "required", 0, 0,
+     "required|none", "whether /v2 requires credentials (Basic or an ECR token)"},
+    {"scan_workers", DD_CONFIG_INT, offsetof(dd_registry_config, scan_workers), "2", 1, 64, NULL,
+     "scan worker threads"},
+    {"scan_tick", DD_CONFIG_SECONDS, offsetof(dd_registry_config, scan_tick), "10s", 1, 86400, NULL,
+     "how often expiry is evaluated and the vulnerability DB is checked for changes"},
+    {"initial_push_days", DD_CONFIG_INT, offsetof(dd_registry_config, initial_push_days), "30", 1,
+     3650, NULL, "turning enhanced scanning on covers images pushed within this many days"},
+    {"initial_pull_days", DD_CONFIG_INT, offsetof(dd_registry_config, initial_pull_days), "90", 1,
+     3650, NULL, "... or pulled within this many days"},
+    {"signature_skew", DD_CONFIG_SECONDS, offsetof(dd_registry_config, signature_skew), "5m", 1,
+     3600, NULL, "clock skew allowed on SigV4-signed requests"},
+    {"webhook_max_attempts", DD_CONFIG_INT, offsetof(dd_registry_config, webhook_max_attempts),
+     "10", 1, 100, NULL, "webhook delivery attempts before an event is dead-lettered"},
+    {"event_retention", DD_CONFIG_SECONDS, offsetof(dd_registry_config, event_retention), "30d",
+     3600, 3650 * 86400LL, NULL,
+     "events older than this leave the event log once every webhook received them"},
 };
 const size_t dd_registry_config_n =
     sizeof(dd_registry_config_table) / sizeof(dd_registry_config_table[0]);
@@ -56,7 +79,23 @@ struct dd_registry {
     const dd_clock *clock;
     dd_store *store;
     dd_db *db;
+    dd_registry_hooks hooks;
 };
+
+void dd_registry_set_hooks(dd_registry *r, const dd_registry_hooks *hooks)
+{
+    r->hooks = *hooks;
+}
+
+dd_db *dd_registry_db(dd_registry *r)
+{
+    return r->db;
+}
+
+dd_store *dd_registry_store(dd_registry *r)
+{
+    return r->store;
+}
 
 int dd_registry_open(dd_registry **out, const dd_registry_config *cfg, const dd_clock *clock,
                      dd_err *err)
@@ -860,6 +899,8 @@ static void manifest_done(dd_http_req *req)
         respond_internal(req, rc, &err);
         goto out;
     }
+    if (reg->hooks.manifest_put != NULL)
+        reg->hooks.manifest_put(reg->hooks.ctx, m->name, digest, man->media_type);
     respond_empty(req, 201);
     char *loc = dd_asprintf("/v2/%s/manifests/%s", m->name, digest);
     if (loc != NULL)
@@ -937,9 +978,11 @@ static void handle_manifest(dd_registry *reg, dd_http_req *req, const char *name
         return;
     }
     if (method_is(req, "DELETE")) {
-        if (is_digest_ref(ref))
+        if (is_digest_ref(ref)) {
             rc = dd_db_manifest_delete(reg->db, name, ref, &err);
-        else
+            if (rc == 0 && reg->hooks.manifest_deleted != NULL)
+                reg->hooks.manifest_deleted(reg->hooks.ctx, name, ref);
+        } else
             rc = dd_db_tag_delete(reg->db, name, ref, &err);
         if (rc == DD_ENOTFOUND)
             respond_error(req, 404, "MANIFEST_UNKNOWN", "manifest unknown", ref);
@@ -1052,6 +1095,15 @@ void dd_registry_route(dd_http_req *req, void *app)
         respond_error(req, 404, "NOT_FOUND", "no such endpoint", dd_http_req_path(req));
         goto out;
     }
+    if (reg->hooks.authorize != NULL &&
+        reg->hooks.authorize(reg->hooks.ctx, req,
+                             rt.kind == R_BASE || rt.kind == R_CATALOG ? NULL : rt.name,
+                             !method_is(req, "GET") && !method_is(req, "HEAD")) != 0)
+        goto out;
+    if (rt.kind == R_UPLOAD_START && dd_http_req_query(req, "from") != NULL &&
+        reg->hooks.authorize != NULL &&
+        reg->hooks.authorize(reg->hooks.ctx, req, dd_http_req_query(req, "from"), false) != 0)
+        goto out;
     if (rt.kind == R_BASE) {
         if (method_is(req, "GET") || method_is(req, "HEAD"))
             respond_json(req, 200, json_object());
