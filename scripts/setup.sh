@@ -7,7 +7,7 @@ PKGS=(
     build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
     libmicrohttpd-dev libsqlite3-dev libssl-dev libjansson-dev libarchive-dev
     libcurl4-openssl-dev libyaml-dev libcmocka-dev librpm-dev zlib1g-dev zstd
-    python3 curl skopeo podman buildah fuse-overlayfs uidmap python3-jsonschema rpm
+    python3 curl skopeo podman buildah fuse-overlayfs uidmap python3-jsonschema rpm awscli
 )
 
 missing=()

@@ -88,6 +88,8 @@ int main(int argc, char **argv)
         return dd_cmd_db(argc - 1, argv + 1);
     if (strcmp(cmd, "vercmp") == 0)
         return dd_cmd_vercmp(argc - 1, argv + 1);
+    if (strcmp(cmd, "admin") == 0)
+        return dd_cmd_admin(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("drydock %s\n", DD_VERSION);
         return 0;
@@ -108,6 +110,10 @@ int main(int argc, char **argv)
         if (argc > 2 && strcmp(argv[2], "db") == 0) {
             char *args[] = {"db", "--help", NULL};
             return dd_cmd_db(2, args);
+        }
+        if (argc > 2 && strcmp(argv[2], "admin") == 0) {
+            char *args[] = {"admin", "--help", NULL};
+            return dd_cmd_admin(2, args);
         }
         fputs(usage, stdout);
         return 0;

@@ -1,5 +1,6 @@
 /* `drydock serve`: configuration, the HTTP server, the upload sweeper and graceful shutdown. */
 #include "cli/cli.h"
+#include "api/api.h"
 #include "http/http.h"
 #include "registry/registry.h"
 #include "util/alloc.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,7 +21,11 @@ static const char serve_usage[] =
     "Usage: drydock serve [--listen ADDR:PORT] [--data DIR] [--config FILE] [options]\n"
     "\n"
     "Runs the registry: the OCI Distribution API v1.1 at /v2/, with metadata in SQLite\n"
-    "(DIR/metadata.sqlite, WAL) and blobs in DIR/blobs, content-addressed by digest.\n"
+    "(DIR/metadata.sqlite, WAL) and blobs in DIR/blobs, content-addressed by digest; and, on the\n"
+    "same port, the ECR and Inspector2 APIs (SigV4; see docs/scanning.md) with scanning workers,\n"
+    "continuous re-matching when the vulnerability DB changes, and event delivery to webhooks.\n"
+    "On first start an admin access key is created from DRYDOCK_ADMIN_ACCESS_KEY_ID and\n"
+    "DRYDOCK_ADMIN_SECRET_ACCESS_KEY, or generated and printed once on standard output.\n"
     "Stops gracefully on SIGTERM or SIGINT: requests in flight finish, nothing is half-written.\n"
     "\n"
     "Options:\n"
@@ -179,6 +185,26 @@ out:
     return rc;
 }
 
+/* Registry hooks into scanning: a push queues a scan, a delete closes findings. Failures are
+ * logged: the ticker's reconciliation queues pushes whose hook failed. */
+static void on_manifest_put(void *ctx, const char *repo, const char *digest, const char *media_type)
+{
+    dd_api *api = ctx;
+    dd_err err = DD_ERR_INIT;
+    if (dd_scanning_image_pushed(api->scanning, repo, digest, media_type, &err) != 0)
+        dd_log(DD_LOG_ERROR, "scan_enqueue", "repository", repo, "digest", digest, "error", err.msg,
+               NULL);
+}
+
+static void on_manifest_deleted(void *ctx, const char *repo, const char *digest)
+{
+    dd_api *api = ctx;
+    dd_err err = DD_ERR_INIT;
+    if (dd_scanning_image_deleted(api->scanning, repo, digest, &err) != 0)
+        dd_log(DD_LOG_ERROR, "scan_delete", "repository", repo, "digest", digest, "error", err.msg,
+               NULL);
+}
+
 typedef struct sweeper {
     dd_registry *reg;
     int64_t interval_s;
@@ -226,6 +252,14 @@ int dd_cmd_serve(int argc, char **argv)
     sweeper sw = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     pthread_t sweep_thread;
     int sweeping = 0;
+    char *vulndb_path = NULL, *meta_path = NULL;
+    dd_sql *sql = NULL;
+    dd_auth *auth = NULL;
+    dd_events *events = NULL;
+    dd_scanning *scanning = NULL;
+    dd_api api;
+    memset(&api, 0, sizeof(api));
+    char public_host[300] = "";
 
     if (dd_config_defaults(&cfg, dd_registry_config_table, dd_registry_config_n, &err) != 0)
         goto fail;
@@ -328,14 +362,86 @@ int dd_cmd_serve(int argc, char **argv)
         goto fail;
     if (prepare_vulndb(&cfg, &err) != 0)
         goto fail;
+    if (strlen(cfg.account_id) != 12 || strspn(cfg.account_id, "0123456789") != 12) {
+        fprintf(stderr, "drydock serve: account_id must be 12 digits, got '%s'\n", cfg.account_id);
+        status = 2;
+        goto out;
+    }
+    vulndb_path = cfg.db[0] ? dd_strdup(cfg.db) : dd_asprintf("%s/vulndb.sqlite", cfg.data);
+    meta_path = dd_asprintf("%s/metadata.sqlite", cfg.data);
+    if (vulndb_path == NULL || meta_path == NULL)
+        goto fail;
+    /* the metadata database holds the access keys' secrets (SigV4 needs them in clear) */
+    if (chmod(meta_path, 0600) != 0)
+        dd_log(DD_LOG_WARN, "chmod", "path", meta_path, "error", strerror(errno), NULL);
+    if (dd_sql_open(&sql, meta_path, 8, &err) != 0)
+        goto fail;
+    dd_auth_options ao;
+    memset(&ao, 0, sizeof(ao));
+    ao.account = cfg.account_id;
+    ao.region = cfg.region;
+    ao.max_skew_ms = cfg.signature_skew * 1000;
+    ao.token_ttl_ms = 12 * 3600 * 1000LL;
+    ao.registry_auth = strcmp(cfg.registry_auth, "required") == 0;
+    if (dd_auth_open(&auth, sql, dd_clock_system(), &ao, &err) != 0)
+        goto fail;
+    bool created = false;
+    if (dd_auth_bootstrap(auth, stdout, &created, &err) != 0)
+        goto fail;
+    fflush(stdout);
+    dd_events_options eo;
+    memset(&eo, 0, sizeof(eo));
+    eo.account = cfg.account_id;
+    eo.region = cfg.region;
+    eo.retry_base_ms = 1000;
+    eo.retry_max_ms = 300000;
+    eo.max_attempts = (int)cfg.webhook_max_attempts;
+    eo.timeout_ms = 10000;
+    if (dd_events_open(&events, sql, dd_clock_system(), &eo, &err) != 0)
+        goto fail;
+    dd_scanning_options so;
+    memset(&so, 0, sizeof(so));
+    so.data_dir = cfg.data;
+    so.vulndb_path = vulndb_path;
+    so.account = cfg.account_id;
+    so.region = cfg.region;
+    so.workers = (unsigned)cfg.scan_workers;
+    so.initial_push_days = cfg.initial_push_days;
+    so.initial_pull_days = cfg.initial_pull_days;
+    so.tick_interval_ms = cfg.scan_tick * 1000;
+    so.event_retention_ms = cfg.event_retention * 1000;
+    if (dd_scanning_open(&scanning, sql, dd_registry_db(reg), dd_registry_store(reg), events,
+                         dd_clock_system(), &so, &err) != 0)
+        goto fail;
+    api.clock = dd_clock_system();
+    api.registry = reg;
+    api.db = dd_registry_db(reg);
+    api.sql = sql;
+    api.auth = auth;
+    api.events = events;
+    api.scanning = scanning;
+    api.account = cfg.account_id;
+    api.region = cfg.region;
+    api.data_dir = cfg.data;
+    dd_registry_hooks hooks = {on_manifest_put, on_manifest_deleted, dd_api_registry_authorize,
+                               &api};
+    dd_registry_set_hooks(reg, &hooks);
     dd_http_options hopts = DD_HTTP_OPTIONS_INIT;
     hopts.host = host;
     hopts.port = port;
     hopts.conn_timeout_s = (unsigned)cfg.conn_timeout;
     hopts.max_connections = (unsigned)cfg.max_connections;
-    hopts.route = dd_registry_route;
-    hopts.app = reg;
+    hopts.route = dd_api_route;
+    hopts.app = &api;
     if (dd_http_server_start(&srv, &hopts, &err) != 0)
+        goto fail;
+    if (cfg.public_host[0])
+        snprintf(public_host, sizeof(public_host), "%s", cfg.public_host);
+    else
+        snprintf(public_host, sizeof(public_host), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+                 (unsigned)dd_http_server_port(srv));
+    api.registry_host = public_host;
+    if (dd_events_start(events, &err) != 0 || dd_scanning_start(scanning, &err) != 0)
         goto fail;
 
     sw.reg = reg;
@@ -368,6 +474,12 @@ out:
         pthread_join(sweep_thread, NULL);
     }
     dd_http_server_shutdown(srv, 0);
+    dd_scanning_close(scanning);
+    dd_events_close(events);
+    dd_auth_close(auth);
+    dd_sql_close(sql);
+    dd_free(vulndb_path);
+    dd_free(meta_path);
     dd_registry_close(reg);
     if (status == 0 && reg != NULL)
         dd_log(DD_LOG_INFO, "stopped", NULL);

@@ -19,12 +19,27 @@ SCRATCH = os.environ.get("DD_SCRATCH") or tempfile.gettempdir()
 os.makedirs(SCRATCH, exist_ok=True)
 
 
+# The admin access key every test server starts with (DRYDOCK_ADMIN_* on first start).
+ADMIN_KEY = "AKIADRYDOCKTESTADMIN"
+ADMIN_SECRET = "drydock-test-secret-0123456789abcdefghij"
+
+
 class Server:
-    def __init__(self, data=None, extra=None, keep=False):
+    """auth=False (the default for tests that are not about authentication) starts the server
+    with `registry_auth = none`; the ECR/Inspector APIs always require SigV4 with ADMIN_KEY."""
+
+    def __init__(self, data=None, extra=None, keep=False, auth=False, env=None):
         os.makedirs(SCRATCH, exist_ok=True)
+        self.env = dict(os.environ)
+        self.env["DRYDOCK_ADMIN_ACCESS_KEY_ID"] = ADMIN_KEY
+        self.env["DRYDOCK_ADMIN_SECRET_ACCESS_KEY"] = ADMIN_SECRET
+        self.env.update(env or {})
+        extra = list(extra or [])
+        if not auth:
+            extra = ["--set", "registry_auth=none"] + extra
         self.own_data = data is None
         self.data = data or tempfile.mkdtemp(prefix="dd-it-", dir=SCRATCH)
-        self.extra = extra or []
+        self.extra = extra
         self.keep = keep
         self.proc = None
         self.port = None
@@ -35,7 +50,8 @@ class Server:
             return self._start_quiet()
         cmd = [BIN, "serve", "--listen", "127.0.0.1:0", "--data", self.data,
                "--log-format", "json"] + self.extra
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, env=self.env)
         deadline = time.time() + 20
         while time.time() < deadline:
             line = self.proc.stderr.readline()
@@ -64,7 +80,8 @@ class Server:
             self.port = probe.getsockname()[1]
         cmd = [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, "--data", self.data,
                "--log-format", "json"] + self.extra
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, env=self.env)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
