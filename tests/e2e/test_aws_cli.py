@@ -28,11 +28,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from ddserver import ADMIN_KEY, ADMIN_SECRET, BIN, SCRATCH, Checker, Server  # noqa: E402
 import mkimage  # noqa: E402
+import ddaws  # noqa: E402
 
 SRC = os.environ.get("DD_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
 SHARED = os.path.realpath(os.path.join(SRC, "..", "shared", "images"))
@@ -43,23 +43,11 @@ t = Checker("aws_cli_e2e")
 
 
 def aws_env(key=ADMIN_KEY, secret=ADMIN_SECRET):
-    home = tempfile.mkdtemp(prefix="dd-aws-home-", dir=SCRATCH)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"HOME": home, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
-                "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "",
-                "AWS_CONFIG_FILE": os.path.join(home, "none"),
-                "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "none"),
-                "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1"})
-    return env
+    return ddaws.aws_env(key, secret)
 
 
 def aws(s, *args, env=None):
-    cmd = [AWS, "--endpoint-url", "http://%s" % s.addr, "--output", "json"] + list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env or aws_env(), timeout=120)
-    out = None
-    if p.returncode == 0 and p.stdout.strip():
-        out = json.loads(p.stdout)
-    return p.returncode, out, p.stderr
+    return ddaws.run(s, *args, env=env)
 
 
 def aws_ok(s, what, *args):
@@ -112,19 +100,13 @@ class Receiver(http.server.ThreadingHTTPServer):
             return list(self.got)
 
 
-def basic(key=ADMIN_KEY, secret=ADMIN_SECRET):
-    return "Basic " + base64.b64encode(("%s:%s" % (key, secret)).encode()).decode()
+basic = ddaws.basic
 
 
 def wait_for(fn, what, timeout=120):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.5)
-    t.check(False, what + " (timed out; last=%r)" % (last,))
+    last = ddaws.poll(fn, timeout)
+    if not last:
+        t.check(False, what + " (timed out; last=%r)" % (last,))
     return last
 
 
