@@ -339,6 +339,35 @@ static char *pct_decode(const char *s)
     return out;
 }
 
+/* Inspector2 operations that read only: an unscoped key (every repository) may call them. The
+ * others change registry-wide state (scan type, rescan durations, suppression rules, exports)
+ * and need an admin key. Findings, coverage and aggregations span repositories and are not
+ * filtered by scope, so a key limited to some repositories gets AccessDenied on every
+ * Inspector2 operation (its ECR operations work on its repositories). */
+static const char *const INSPECTOR_READ_OPS[] = {"BatchGetAccountStatus",
+                                                 "GetConfiguration",
+                                                 "ListFindings",
+                                                 "BatchGetFindingDetails",
+                                                 "ListFindingAggregations",
+                                                 "ListCoverage",
+                                                 "ListCoverageStatistics",
+                                                 "ListFilters",
+                                                 "GetSbomExport",
+                                                 "GetFindingsReportStatus",
+                                                 "ListTagsForResource"};
+
+static bool inspector_allowed(const dd_api_call *c)
+{
+    if (c->id.admin)
+        return true;
+    if (strcmp(c->id.repos, "*") != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(INSPECTOR_READ_OPS) / sizeof(INSPECTOR_READ_OPS[0]); i++)
+        if (strcmp(INSPECTOR_READ_OPS[i], c->op) == 0)
+            return true;
+    return false;
+}
+
 static void body_done(dd_http_req *req)
 {
     pending *p = dd_http_req_state(req);
@@ -367,6 +396,16 @@ static void body_done(dd_http_req *req)
                 dd_api_error(c, "SerializationException", "The request body is not a JSON object");
             return;
         }
+    }
+    if (c->protocol == DD_API_INSPECTOR && !inspector_allowed(c)) {
+        json_decref(in);
+        dd_api_error(c, "AccessDeniedException",
+                     "User %s is not authorized to perform inspector2:%s%s", c->id.access_key_id,
+                     c->op,
+                     c->id.admin || strcmp(c->id.repos, "*") == 0
+                         ? ""
+                         : " (keys limited to some repositories may use ECR operations only)");
+        return;
     }
     c->in = in;
     if (p->label != NULL)

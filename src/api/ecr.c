@@ -392,6 +392,12 @@ static void op_describe_repositories(dd_api_call *c)
                 dd_strlist_free(&all);
                 return;
             }
+            if (!dd_auth_allows(&c->id, name, false)) {
+                dd_api_error(c, "AccessDeniedException", "Not authorized to access repository '%s'",
+                             name);
+                dd_strlist_free(&all);
+                return;
+            }
             if ((rc = dd_strlist_push_str(&all, name)) != 0)
                 break;
         }

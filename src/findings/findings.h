@@ -27,6 +27,7 @@
 #include "events/events.h"
 #include "sql/sql.h"
 #include "util/err.h"
+#include "util/strlist.h"
 
 /* Runs the "findings" and "filters" migrations. */
 DD_WARN_UNUSED int dd_findings_migrate(dd_sql *s, dd_err *err);
@@ -45,6 +46,19 @@ typedef struct dd_findings_delta {
 DD_WARN_UNUSED int dd_findings_sync(dd_sql_conn *c, dd_events *ev, const char *repo,
                                     const char *digest, json_t *current, int64_t now_ms,
                                     dd_findings_delta *delta, dd_err *err);
+/* The same, limited to the vulnerability ids that are keys of the JSON object `scope` (NULL: no
+ * limit): open findings outside it are left as they are, whether or not `current` lists them.
+ * The continuous re-match uses it to touch only the findings of packages whose advisories
+ * changed. */
+DD_WARN_UNUSED int dd_findings_sync_scoped(dd_sql_conn *c, dd_events *ev, const char *repo,
+                                           const char *digest, json_t *current,
+                                           const json_t *scope, int64_t now_ms,
+                                           dd_findings_delta *delta, dd_err *err);
+/* Adds to the object ids (as keys) the vulnerability ids of the open findings of image (repo,
+ * digest) that list a package named in names. */
+DD_WARN_UNUSED int dd_findings_ids_for_packages(dd_sql_conn *c, const char *repo,
+                                                const char *digest, const dd_strlist *names,
+                                                json_t *ids, dd_err *err);
 /* Closes every open finding of image (repo, digest), or of every image of repo when digest is
  * NULL, recording reason. c must be in a transaction. */
 DD_WARN_UNUSED int dd_findings_close(dd_sql_conn *c, dd_events *ev, const char *repo,

@@ -3,6 +3,7 @@
  * every change, appended in the caller's transaction. */
 #include "findings/findings.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/digest.h"
 
 #include <math.h>
@@ -27,6 +28,7 @@ static const char *const MIGRATIONS[] = {
     " closed_at INTEGER,"
     " close_reason TEXT,"
     " content_hash TEXT NOT NULL,"
+    " pkgs TEXT NOT NULL DEFAULT '',"
     " doc TEXT NOT NULL);"
     "CREATE INDEX findings_image ON findings (repo, digest);"
     "CREATE INDEX findings_updated ON findings (updated_at);"
@@ -163,11 +165,31 @@ static int emit(dd_sql_conn *c, dd_events *ev, const json_t *doc, dd_err *err)
 static const char SQL_UPSERT[] =
     "INSERT INTO findings (arn, repo, digest, vuln_id, status, severity, score, fix_available,"
     " exploit_available, first_observed_at, last_observed_at, updated_at, closed_at, close_reason,"
-    " content_hash, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-    " ?16) ON CONFLICT (arn) DO UPDATE SET status = ?5, severity = ?6, score = ?7,"
+    " content_hash, doc, pkgs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+    " ?15, ?16, ?17) ON CONFLICT (arn) DO UPDATE SET status = ?5, severity = ?6, score = ?7,"
     " fix_available = ?8, exploit_available = ?9, first_observed_at = ?10,"
     " last_observed_at = ?11, updated_at = ?12, closed_at = ?13, close_reason = ?14,"
-    " content_hash = ?15, doc = ?16";
+    " content_hash = ?15, doc = ?16, pkgs = ?17";
+
+/* "\n" + each vulnerable package's name + "\n": what a re-match scopes findings by. */
+static char *package_names(const json_t *doc)
+{
+    dd_buf b = DD_BUF_INIT(1u << 20);
+    size_t i;
+    json_t *vp;
+    int rc = dd_buf_append(&b, "\n", 1);
+    json_array_foreach(
+        json_object_get(json_object_get(doc, "packageVulnerabilityDetails"), "vulnerablePackages"),
+        i, vp)
+    {
+        const char *name = json_string_value(json_object_get(vp, "name"));
+        if (rc == 0 && name != NULL && (rc = dd_buf_append_str(&b, name)) == 0)
+            rc = dd_buf_append(&b, "\n", 1);
+    }
+    char *out = rc == 0 ? dd_buf_take(&b) : NULL;
+    dd_buf_free(&b);
+    return out;
+}
 
 /* Writes doc (with its status/timestamps) for image (repo, digest). */
 static int store(dd_sql_conn *c, const char *repo, const char *digest, const json_t *doc,
@@ -201,7 +223,10 @@ static int store(dd_sql_conn *c, const char *repo, const char *digest, const jso
     dd_sql_bind_text(st, 14, close_reason);
     dd_sql_bind_text(st, 15, hash);
     dd_sql_bind_text(st, 16, text);
+    char *names = package_names(doc);
+    dd_sql_bind_text(st, 17, names != NULL ? names : "");
     rc = dd_sql_run(c, st, err);
+    dd_free(names);
     free(text);
     return rc;
 }
@@ -213,6 +238,7 @@ typedef struct existing {
     int64_t first;
     int64_t last;
     char *doc_text; /* parsed only when the finding is written (most are unchanged) */
+    char *vuln_id;
     json_t *doc;
     bool seen;
 } existing;
@@ -224,17 +250,18 @@ static void existing_free(existing *e, size_t n)
         dd_free(e[i].status);
         dd_free(e[i].hash);
         dd_free(e[i].doc_text);
+        dd_free(e[i].vuln_id);
         json_decref(e[i].doc);
     }
     dd_free(e);
 }
 
 static const char SQL_IMAGE[] =
-    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, doc FROM findings"
-    " WHERE repo = ? AND digest = ? ORDER BY arn";
+    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, doc, vuln_id FROM"
+    " findings WHERE repo = ? AND digest = ? ORDER BY arn";
 static const char SQL_REPO[] =
-    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, doc FROM findings"
-    " WHERE repo = ? ORDER BY arn";
+    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, doc, vuln_id FROM"
+    " findings WHERE repo = ? ORDER BY arn";
 
 static int load(dd_sql_conn *c, const char *repo, const char *digest, existing **out, size_t *n_out,
                 dd_err *err)
@@ -267,7 +294,9 @@ static int load(dd_sql_conn *c, const char *repo, const char *digest, existing *
         e->first = sqlite3_column_int64(st, 3);
         e->last = sqlite3_column_int64(st, 4);
         e->doc_text = dd_strdup(dd_sql_col_text(st, 5));
-        if (e->arn == NULL || e->status == NULL || e->hash == NULL || e->doc_text == NULL) {
+        e->vuln_id = dd_strdup(dd_sql_col_text(st, 6));
+        if (e->arn == NULL || e->status == NULL || e->hash == NULL || e->doc_text == NULL ||
+            e->vuln_id == NULL) {
             rc = DD_ENOMEM;
             break;
         }
@@ -321,6 +350,18 @@ static int close_one(dd_sql_conn *c, dd_events *ev, const char *repo, const char
 int dd_findings_sync(dd_sql_conn *c, dd_events *ev, const char *repo, const char *digest,
                      json_t *current, int64_t now_ms, dd_findings_delta *delta, dd_err *err)
 {
+    return dd_findings_sync_scoped(c, ev, repo, digest, current, NULL, now_ms, delta, err);
+}
+
+static bool in_scope(const json_t *scope, const existing *e)
+{
+    return scope == NULL || json_object_get(scope, e->vuln_id) != NULL;
+}
+
+int dd_findings_sync_scoped(dd_sql_conn *c, dd_events *ev, const char *repo, const char *digest,
+                            json_t *current, const json_t *scope, int64_t now_ms,
+                            dd_findings_delta *delta, dd_err *err)
+{
     existing *old = NULL;
     size_t n_old = 0;
     dd_findings_delta d = {0, 0, 0, 0};
@@ -372,6 +413,8 @@ int dd_findings_sync(dd_sql_conn *c, dd_events *ev, const char *repo, const char
         existing *e = &old[k];
         if (e->seen || strcmp(e->status, "CLOSED") == 0)
             continue;
+        if (!in_scope(scope, e))
+            continue;
         if ((rc = close_one(c, ev, repo, digest, e, "NOT_OBSERVED", now_ms, err)) != 0)
             goto out;
         d.closed++;
@@ -407,6 +450,32 @@ int dd_findings_close(dd_sql_conn *c, dd_events *ev, const char *repo, const cha
     existing_free(old, n_old);
     if (n_closed != NULL)
         *n_closed = n;
+    return rc;
+}
+
+static const char SQL_IMAGE_PKGS[] =
+    "SELECT vuln_id, pkgs FROM findings WHERE repo = ? AND digest = ? AND status != 'CLOSED'";
+
+int dd_findings_ids_for_packages(dd_sql_conn *c, const char *repo, const char *digest,
+                                 const dd_strlist *names, json_t *ids, dd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = dd_sql_stmt(c, SQL_IMAGE_PKGS, &st, err);
+    if (rc != 0)
+        return rc;
+    dd_sql_bind_text(st, 1, repo);
+    dd_sql_bind_text(st, 2, digest);
+    char line[1100];
+    while ((rc = dd_sql_step(c, st, err)) == 1) {
+        const char *pkgs = dd_sql_col_text(st, 1);
+        for (size_t i = 0; i < names->n; i++) {
+            snprintf(line, sizeof(line), "\n%s\n", names->items[i]);
+            if (strstr(pkgs, line) != NULL) {
+                json_object_set_new(ids, dd_sql_col_text(st, 0), json_true());
+                break;
+            }
+        }
+    }
     return rc;
 }
 

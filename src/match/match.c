@@ -553,6 +553,12 @@ static int cmp_finding(const void *x, const void *y, void *ctx)
     return c ? c : strcmp(a->id, b->id);
 }
 
+void dd_match_sort(dd_match_result *r, const dd_inventory *inv)
+{
+    if (r->n > 1)
+        qsort_r(r->items, r->n, sizeof(dd_finding), cmp_finding, (void *)inv);
+}
+
 int dd_match_inventory(dd_match_result *out, const dd_inventory *inv, dd_vulndb *db, dd_err *err)
 {
     memset(out, 0, sizeof(*out));

@@ -68,6 +68,9 @@ typedef struct dd_match_result {
 DD_WARN_UNUSED int dd_match_inventory(dd_match_result *out, const dd_inventory *inv, dd_vulndb *db,
                                       dd_err *err);
 void dd_match_result_free(dd_match_result *r);
+/* Sorts findings as dd_match_inventory does (severity, package name, package, id): a result
+ * assembled from other results orders like a direct match. */
+void dd_match_sort(dd_match_result *r, const dd_inventory *inv);
 
 /* OSV range evaluation, exported for tests: 1 when version is inside the range described by the
  * JSON array of events (already in any order) under scheme s; 0 when not; negative DD_E* when a

@@ -67,12 +67,13 @@ DD_WARN_UNUSED int dd_scan_config_normalize(const json_t *in, json_t **out, dd_e
 DD_WARN_UNUSED int dd_scan_index_packages(dd_sql_conn *c, const char *repo, const char *digest,
                                           const dd_inventory *inv, const dd_match_result *m,
                                           dd_err *err);
-/* scanning.c: writes a re-match of one image (findings sync, counts). */
+/* scanning.c: writes a re-match of one image (findings sync limited to the vulnerability ids
+ * in scope, NULL: all; counts). */
 DD_WARN_UNUSED int dd_scan_apply_rematch(dd_scanning *s, dd_sql_conn *c, const char *repo,
                                          const char *digest, const dd_inventory *inv,
                                          const dd_match_result *m, const dd_strlist *layers,
                                          const char *arch, const char *platform,
-                                         int64_t vulndb_built_ms, int64_t now, dd_findings_delta *d,
-                                         dd_err *err);
+                                         const json_t *scope, int64_t vulndb_built_ms, int64_t now,
+                                         dd_findings_delta *d, dd_err *err);
 
 #endif

@@ -198,11 +198,22 @@ typedef struct key_row {
     char *group; /* the OS part as text ("null" for language packages) */
 } key_row;
 
+/* The match of one OS-release group of package identities, kept for the whole re-match: images
+ * take their findings from here instead of matching again. */
+typedef struct group_match {
+    dd_inventory inv;
+    dd_match_result m;
+} group_match;
+
 typedef struct rematch {
     key_row *rows;
     size_t n_rows;
     int64_t max_id;
-    size_t *by_id; /* id -> index in rows + 1 (0: unknown) */
+    size_t *by_id;       /* id -> index in rows + 1 (0: unknown) */
+    group_match *groups; /* n_groups matched groups */
+    size_t n_groups;
+    const dd_finding **flist;  /* findings of every row, row after row */
+    size_t *f_start, *f_count; /* per row: its slice of flist */
 } rematch;
 
 static void rematch_free(rematch *r)
@@ -211,6 +222,14 @@ static void rematch_free(rematch *r)
         free(r->rows[i].key);
         free(r->rows[i].group);
     }
+    for (size_t g = 0; g < r->n_groups; g++) {
+        dd_match_result_free(&r->groups[g].m);
+        dd_inventory_free(&r->groups[g].inv);
+    }
+    dd_free(r->groups);
+    dd_free(r->flist);
+    dd_free(r->f_start);
+    dd_free(r->f_count);
     dd_free(r->rows);
     dd_free(r->by_id);
 }
@@ -267,9 +286,15 @@ static int cmp_group(const void *a, const void *b)
 static int match_keys(rematch *r, dd_vulndb *vdb, dd_err *err)
 {
     int rc = 0;
-    key_row **order = dd_calloc(r->n_rows ? r->n_rows : 1, sizeof(key_row *));
-    if (order == NULL)
+    size_t n = r->n_rows ? r->n_rows : 1;
+    key_row **order = dd_calloc(n, sizeof(key_row *));
+    r->groups = dd_calloc(n, sizeof(group_match));
+    r->f_start = dd_calloc(n, sizeof(size_t));
+    r->f_count = dd_calloc(n, sizeof(size_t));
+    if (order == NULL || r->groups == NULL || r->f_start == NULL || r->f_count == NULL) {
+        dd_free(order);
         return DD_ENOMEM;
+    }
     for (size_t i = 0; i < r->n_rows && rc == 0; i++) {
         key_row *k = &r->rows[i];
         json_t *key = json_loads(k->key, 0, NULL);
@@ -311,28 +336,44 @@ static int match_keys(rematch *r, dd_vulndb *vdb, dd_err *err)
             json_decref(key);
         }
         json_object_set_new(inv_json, "pkgs", pkgs);
-        dd_inventory inv;
-        dd_match_result m;
-        memset(&m, 0, sizeof(m));
-        rc = dd_scan_inventory_decode(&inv, inv_json, err);
+        group_match *gm = &r->groups[r->n_groups];
+        rc = dd_scan_inventory_decode(&gm->inv, inv_json, err);
         json_decref(inv_json);
         if (rc == 0) {
-            rc = dd_match_inventory(&m, &inv, vdb, err);
-            if (rc == 0) {
-                uint64_t *fps = dd_calloc(end - start, sizeof(uint64_t));
-                if (fps == NULL)
-                    rc = DD_ENOMEM;
-                else {
-                    package_fps(&m, end - start, fps);
-                    for (size_t i = start; i < end; i++)
-                        order[i]->new_fp = fps[i - start];
-                    dd_free(fps);
-                }
-                dd_match_result_free(&m);
+            r->n_groups++;
+            rc = dd_match_inventory(&gm->m, &gm->inv, vdb, err);
+        }
+        if (rc == 0) {
+            uint64_t *fps = dd_calloc(end - start, sizeof(uint64_t));
+            if (fps == NULL)
+                rc = DD_ENOMEM;
+            else {
+                package_fps(&gm->m, end - start, fps);
+                for (size_t i = start; i < end; i++)
+                    order[i]->new_fp = fps[i - start];
+                dd_free(fps);
             }
-            dd_inventory_free(&inv);
+            for (size_t k = 0; rc == 0 && k < gm->m.n; k++)
+                r->f_count[order[start + gm->m.items[k].pkg] - r->rows]++;
         }
         start = end;
+    }
+    /* every row's findings as one slice of flist, in result order */
+    size_t total = 0;
+    for (size_t i = 0; rc == 0 && i < r->n_rows; i++) {
+        r->f_start[i] = total;
+        total += r->f_count[i];
+        r->f_count[i] = 0;
+    }
+    if (rc == 0 && (r->flist = dd_calloc(total ? total : 1, sizeof(dd_finding *))) == NULL)
+        rc = DD_ENOMEM;
+    for (size_t g = 0, start = 0; rc == 0 && g < r->n_groups; g++) {
+        group_match *gm = &r->groups[g];
+        for (size_t k = 0; k < gm->m.n; k++) {
+            size_t row = (size_t)(order[start + gm->m.items[k].pkg] - r->rows);
+            r->flist[r->f_start[row] + r->f_count[row]++] = &gm->m.items[k];
+        }
+        start += gm->inv.pkgs.n;
     }
     dd_free(order);
     return rc;
@@ -343,8 +384,8 @@ static const char SQL_ELIGIBLE[] =
     " r.repo = i.repo WHERE i.scan_type = 'ENHANCED' AND i.status = 'ACTIVE' AND r.frequency ="
     " 'CONTINUOUS_SCAN' AND i.inventory IS NOT NULL";
 static const char SQL_IMAGE_FULL[] =
-    "SELECT inventory, layers, arch, platform FROM scan_images WHERE repo = ? AND digest = ? AND"
-    " scan_type = 'ENHANCED'";
+    "SELECT inventory, layers, arch, platform, pkg_ids FROM scan_images WHERE repo = ? AND"
+    " digest = ? AND scan_type = 'ENHANCED'";
 static const char SQL_KEY_FP[] = "UPDATE pkg_keys SET fp = ? WHERE id = ?";
 
 static const char SQL_IMAGE_FP[] =
@@ -366,11 +407,66 @@ static int set_image_fp(dd_sql_conn *c, const char *repo, const char *digest, ui
     return dd_sql_run(c, st, err);
 }
 
+/* For an indexed image: its findings assembled from the group matches (m->items are shallow
+ * copies owned by the groups: free only m->items), and in scope the vulnerability ids that
+ * involve a package whose fingerprint moved, now or in the stored findings. -1 when the index
+ * does not fit the inventory (then the caller matches in full). */
+static int assemble(const rematch *r, dd_sql_conn *c, const char *repo, const char *digest,
+                    const dd_inventory *inv, const int64_t *ids, size_t n_ids, dd_match_result *m,
+                    json_t *scope, dd_err *err)
+{
+    memset(m, 0, sizeof(*m));
+    if (n_ids != inv->pkgs.n)
+        return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < n_ids; i++) {
+        int64_t id;
+        memcpy(&id, ids + i, sizeof(id));
+        size_t at = id > 0 && id <= r->max_id ? r->by_id[id] : 0;
+        if (at == 0)
+            return -1;
+        total += r->f_count[at - 1];
+    }
+    m->items = dd_calloc(total ? total : 1, sizeof(dd_finding));
+    if (m->items == NULL)
+        return DD_ENOMEM;
+    dd_strlist changed = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n_ids; i++) {
+        int64_t id;
+        memcpy(&id, ids + i, sizeof(id));
+        size_t row = r->by_id[id] - 1;
+        bool moved = r->rows[row].new_fp != r->rows[row].old_fp;
+        if (moved)
+            rc = dd_strlist_push_str(&changed, inv->pkgs.items[i].name);
+        for (size_t k = 0; k < r->f_count[row]; k++) {
+            dd_finding *f = &m->items[m->n++];
+            *f = *r->flist[r->f_start[row] + k];
+            f->pkg = i;
+            if (moved)
+                json_object_set_new(scope, f->id, json_true());
+        }
+    }
+    if (rc == 0 && changed.n > 0)
+        rc = dd_findings_ids_for_packages(c, repo, digest, &changed, scope, err);
+    dd_strlist_free(&changed);
+    if (rc != 0)
+        return rc;
+    /* keep the findings in scope, ordered as a direct match orders them */
+    size_t kept = 0;
+    for (size_t k = 0; k < m->n; k++)
+        if (json_object_get(scope, m->items[k].id) != NULL)
+            m->items[kept++] = m->items[k];
+    m->n = kept;
+    dd_match_sort(m, inv);
+    return 0;
+}
+
 /* Re-matches one image from its stored inventory and syncs its findings. indexed: the image's
  * package index is current and fp is its new fingerprint (else the index is rebuilt). */
-static int rematch_image(dd_scanning *s, dd_sql_conn *c, const char *repo, const char *digest,
-                         bool indexed, uint64_t fp, dd_vulndb *vdb, int64_t built_ms, int64_t now,
-                         dd_rematch_stats *stats, dd_err *err)
+static int rematch_image(dd_scanning *s, const rematch *r, dd_sql_conn *c, const char *repo,
+                         const char *digest, bool indexed, uint64_t fp, dd_vulndb *vdb,
+                         int64_t built_ms, int64_t now, dd_rematch_stats *stats, dd_err *err)
 {
     sqlite3_stmt *st;
     json_t *inv_json = NULL, *layers_json = NULL;
@@ -387,8 +483,14 @@ static int rematch_image(dd_scanning *s, dd_sql_conn *c, const char *repo, const
     layers_json = json_loads(dd_sql_col_text(st, 1), 0, NULL);
     arch = dd_strdup(dd_sql_col_text(st, 2));
     platform = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : dd_strdup(dd_sql_col_text(st, 3));
+    size_t n_ids = (size_t)sqlite3_column_bytes(st, 4) / sizeof(int64_t);
+    int64_t *ids = n_ids > 0 ? dd_malloc(n_ids * sizeof(int64_t)) : NULL;
+    if (ids != NULL)
+        memcpy(ids, sqlite3_column_blob(st, 4), n_ids * sizeof(int64_t));
     sqlite3_reset(st);
     rc = 0;
+    json_t *scope = NULL;
+    bool assembled = false;
     dd_inventory inv;
     dd_match_result m;
     memset(&m, 0, sizeof(m));
@@ -405,12 +507,22 @@ static int rematch_image(dd_scanning *s, dd_sql_conn *c, const char *repo, const
         if (json_is_string(l) && (rc = dd_strlist_push_str(&layers, json_string_value(l))) != 0)
             break;
     }
-    if (rc == 0)
+    if (rc == 0 && indexed && ids != NULL && (scope = json_object()) != NULL) {
+        rc = assemble(r, c, repo, digest, &inv, ids, n_ids, &m, scope, err);
+        assembled = rc == 0;
+        if (rc == -1) { /* the index does not fit: match in full */
+            rc = 0;
+            json_decref(scope);
+            scope = NULL;
+        }
+    }
+    if (rc == 0 && !assembled)
         rc = dd_match_inventory(&m, &inv, vdb, err);
     if (rc == 0) {
         dd_findings_delta d = {0, 0, 0, 0};
-        rc = dd_scan_apply_rematch(s, c, repo, digest, &inv, &m, &layers, arch, platform, built_ms,
-                                   now, &d, err);
+        if (!assembled || json_object_size(scope) > 0)
+            rc = dd_scan_apply_rematch(s, c, repo, digest, &inv, &m, &layers, arch, platform, scope,
+                                       built_ms, now, &d, err);
         stats->created += d.created;
         stats->updated += d.updated;
         stats->closed += d.closed;
@@ -419,10 +531,15 @@ static int rematch_image(dd_scanning *s, dd_sql_conn *c, const char *repo, const
             rc = set_image_fp(c, repo, digest, fp, err);
         else if (rc == 0)
             rc = dd_scan_index_packages(c, repo, digest, &inv, &m, err);
-        dd_match_result_free(&m);
+        if (assembled) /* shallow copies: the groups own the findings */
+            dd_free(m.items);
+        else
+            dd_match_result_free(&m);
     }
     dd_inventory_free(&inv);
 out:
+    json_decref(scope);
+    dd_free(ids);
     json_decref(inv_json);
     json_decref(layers_json);
     dd_free(arch);
@@ -527,7 +644,7 @@ int dd_scanning_rematch(dd_scanning *s, bool force, dd_rematch_stats *stats, dd_
      * after a crash the version is not recorded yet, so the next tick resumes: images already
      * synced now match their fingerprint and are skipped */
     for (size_t i = 0; rc == 0 && i < repos.n; i++) {
-        rc = rematch_image(s, c, repos.items[i], digests.items[i], fps[i] != 0, fps[i], vdb,
+        rc = rematch_image(s, &r, c, repos.items[i], digests.items[i], fps[i] != 0, fps[i], vdb,
                            vi.built_ms, now, stats, err);
         stats->images++;
         if (rc == 0 && i % BATCH == BATCH - 1 && (rc = dd_sql_commit(c, err)) == 0) {

@@ -944,6 +944,45 @@ int dd_scanning_image_deleted(dd_scanning *s, const char *repo, const char *dige
 
 /* ---- views ---- */
 
+static const char SQL_COUNTS[] =
+    "SELECT severity, status, count(*) FROM findings WHERE repo = ? AND digest = ? AND"
+    " status != 'CLOSED' GROUP BY severity, status";
+
+/* ECR findingSeverityCounts over ACTIVE findings (UNTRIAGED counted as UNDEFINED) and the
+ * "Inspector2 Scan" counts {CRITICAL, HIGH, MEDIUM, TOTAL} over open ones. */
+static int image_counts(dd_sql_conn *c, const char *repo, const char *digest, json_t **ecr,
+                        json_t **scan_event, dd_err *err)
+{
+    sqlite3_stmt *st;
+    json_int_t crit = 0, high = 0, med = 0, total = 0;
+    *ecr = json_object();
+    *scan_event = NULL;
+    int rc = dd_sql_stmt(c, SQL_COUNTS, &st, err);
+    if (rc != 0)
+        return rc;
+    dd_sql_bind_text(st, 1, repo);
+    dd_sql_bind_text(st, 2, digest);
+    while ((rc = dd_sql_step(c, st, err)) == 1) {
+        const char *sev = dd_sql_col_text(st, 0);
+        json_int_t n = sqlite3_column_int64(st, 2);
+        total += n;
+        crit += strcmp(sev, "CRITICAL") == 0 ? n : 0;
+        high += strcmp(sev, "HIGH") == 0 ? n : 0;
+        med += strcmp(sev, "MEDIUM") == 0 ? n : 0;
+        if (strcmp(dd_sql_col_text(st, 1), "ACTIVE") != 0)
+            continue;
+        const char *key = strcmp(sev, "UNTRIAGED") == 0 ? "UNDEFINED" : sev;
+        json_t *cur = json_object_get(*ecr, key);
+        json_object_set_new(*ecr, key,
+                            json_integer(n + (cur != NULL ? json_integer_value(cur) : 0)));
+    }
+    if (rc < 0)
+        return rc;
+    *scan_event = json_pack("{s:I,s:I,s:I,s:I}", "CRITICAL", crit, "HIGH", high, "MEDIUM", med,
+                            "TOTAL", total);
+    return 0;
+}
+
 void dd_scan_view_free(dd_scan_view *v)
 {
     if (v != NULL) {
@@ -980,11 +1019,19 @@ int dd_scanning_image_view(dd_scanning *s, const char *repo, const char *digest,
                 out->completed_at_ms = sqlite3_column_int64(st, 2);
                 out->vulndb_updated_at_ms = sqlite3_column_int64(st, 3);
                 out->severity_counts = json_loads(dd_sql_col_text(st, 4), 0, NULL);
-                if (out->severity_counts == NULL)
-                    out->severity_counts = json_object();
             }
             sqlite3_reset(st);
             rc = 0;
+            /* ENHANCED counts are read live: suppression rules change them between scans */
+            if (out->has_summary && cfg_enhanced(cfg)) {
+                json_t *live = NULL, *scan = NULL;
+                rc = image_counts(c, repo, digest, &live, &scan, err);
+                json_decref(scan);
+                json_decref(out->severity_counts);
+                out->severity_counts = live;
+            }
+            if (out->has_summary && out->severity_counts == NULL)
+                out->severity_counts = json_object();
         }
     }
     json_decref(cfg);
@@ -1175,45 +1222,6 @@ static void finished_status(int outcome, dd_scan_freq f, const char **status, co
     }
 }
 
-static const char SQL_COUNTS[] =
-    "SELECT severity, status, count(*) FROM findings WHERE repo = ? AND digest = ? AND"
-    " status != 'CLOSED' GROUP BY severity, status";
-
-/* ECR findingSeverityCounts over ACTIVE findings (UNTRIAGED counted as UNDEFINED) and the
- * "Inspector2 Scan" counts {CRITICAL, HIGH, MEDIUM, TOTAL} over open ones. */
-static int image_counts(dd_sql_conn *c, const char *repo, const char *digest, json_t **ecr,
-                        json_t **scan_event, dd_err *err)
-{
-    sqlite3_stmt *st;
-    json_int_t crit = 0, high = 0, med = 0, total = 0;
-    *ecr = json_object();
-    *scan_event = NULL;
-    int rc = dd_sql_stmt(c, SQL_COUNTS, &st, err);
-    if (rc != 0)
-        return rc;
-    dd_sql_bind_text(st, 1, repo);
-    dd_sql_bind_text(st, 2, digest);
-    while ((rc = dd_sql_step(c, st, err)) == 1) {
-        const char *sev = dd_sql_col_text(st, 0);
-        json_int_t n = sqlite3_column_int64(st, 2);
-        total += n;
-        crit += strcmp(sev, "CRITICAL") == 0 ? n : 0;
-        high += strcmp(sev, "HIGH") == 0 ? n : 0;
-        med += strcmp(sev, "MEDIUM") == 0 ? n : 0;
-        if (strcmp(dd_sql_col_text(st, 1), "ACTIVE") != 0)
-            continue;
-        const char *key = strcmp(sev, "UNTRIAGED") == 0 ? "UNDEFINED" : sev;
-        json_t *cur = json_object_get(*ecr, key);
-        json_object_set_new(*ecr, key,
-                            json_integer(n + (cur != NULL ? json_integer_value(cur) : 0)));
-    }
-    if (rc < 0)
-        return rc;
-    *scan_event = json_pack("{s:I,s:I,s:I,s:I}", "CRITICAL", crit, "HIGH", high, "MEDIUM", med,
-                            "TOTAL", total);
-    return 0;
-}
-
 /* Writes the results of a scan of (repo, digest, type) (or a re-match when inventory_only): the
  * record, the stored inventory, the package index, the findings and the initial-scan event. c is
  * in a transaction. */
@@ -1358,7 +1366,8 @@ static const char SQL_REMATCH_DONE[] =
 int dd_scan_apply_rematch(dd_scanning *s, dd_sql_conn *c, const char *repo, const char *digest,
                           const dd_inventory *inv, const dd_match_result *m,
                           const dd_strlist *layers, const char *arch, const char *platform,
-                          int64_t vulndb_built_ms, int64_t now, dd_findings_delta *d, dd_err *err)
+                          const json_t *scope, int64_t vulndb_built_ms, int64_t now,
+                          dd_findings_delta *d, dd_err *err)
 {
     image_meta meta;
     char *resource_id =
@@ -1369,7 +1378,9 @@ int dd_scan_apply_rematch(dd_scanning *s, dd_sql_conn *c, const char *repo, cons
         dd_scan_image_meta im = {s->account, s->region,      repo, digest,   resource_id,
                                  meta.tags,  meta.pushed_at, arch, platform, layers};
         docs = dd_scan_finding_docs(m, inv, &im);
-        rc = docs != NULL ? dd_findings_sync(c, s->ev, repo, digest, docs, now, d, err) : DD_ENOMEM;
+        rc = docs != NULL
+                 ? dd_findings_sync_scoped(c, s->ev, repo, digest, docs, scope, now, d, err)
+                 : DD_ENOMEM;
         json_decref(meta.tags);
     }
     if (rc == 0 && d->created + d->updated + d->closed > 0) {
