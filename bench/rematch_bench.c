@@ -254,8 +254,7 @@ int main(int argc, char **argv)
         size_t start = (i * 37) % dpkg.n;
         for (size_t k = 0; rc == 0 && k < n_pkgs && k < dpkg.n; k++)
             rc = bench_pkg_copy(&inv.pkgs, &dpkg.items[(start + k) % dpkg.n]);
-        json_t *enc = rc == 0 ? dd_scan_inventory_encode(&inv) : NULL;
-        char *text = enc != NULL ? json_dumps(enc, JSON_COMPACT) : NULL;
+        char *text = rc == 0 ? dd_scan_inventory_text(&inv) : NULL;
         if (text == NULL)
             rc = rc != 0 ? rc : DD_ENOMEM;
         if (rc == 0)
@@ -264,8 +263,7 @@ int main(int argc, char **argv)
             rc = step(c, SQL_MAN, repo, digest, now, NULL);
         if (rc == 0)
             rc = step(c, SQL_IMG, repo, digest, now, text);
-        free(text);
-        json_decref(enc);
+        dd_free(text);
         dd_inventory_free(&inv);
     }
     if (rc == 0)

@@ -2,13 +2,15 @@
  * JSON) through validation and normalization, every repository-filter string through the ECR
  * filter grammar and WILDCARD matcher, and the stored-inventory decoder (rows read back from the
  * metadata database, treated as untrusted). Properties: normalization either fails with
- * DD_EINVALID or yields a configuration that normalizes to itself; a filter accepted by the
+ * DD_EINVALID or yields a configuration that normalizes to itself; a parsed stored inventory
+ * written back parses to as many packages; a filter accepted by the
  * grammar matches names in a way consistent with its own text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scanning/internal.h"
+#include "util/alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,6 +18,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536)
         return 0;
+    /* the stored (line per package) form, whole and with every other package skipped */
+    dd_inventory parsed;
+    dd_err perr = DD_ERR_INIT;
+    unsigned char want[64];
+    for (size_t i = 0; i < sizeof(want); i++)
+        want[i] = (unsigned char)(i % 2);
+    if (dd_scan_inventory_parse(&parsed, (const char *)data, size, NULL, 0, &perr) == 0) {
+        char *text = dd_scan_inventory_text(&parsed);
+        dd_inventory back;
+        if (text == NULL ||
+            dd_scan_inventory_parse(&back, text, strlen(text), NULL, 0, &perr) != 0 ||
+            back.pkgs.n != parsed.pkgs.n)
+            abort();
+        dd_inventory_free(&back);
+        dd_free(text);
+        dd_inventory_free(&parsed);
+    }
+    if (dd_scan_inventory_parse(&parsed, (const char *)data, size, want, sizeof(want), &perr) == 0)
+        dd_inventory_free(&parsed);
     json_t *in = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
     if (in == NULL) {
         /* the raw bytes as a filter and a name */

@@ -237,9 +237,8 @@ typedef struct existing {
     char *hash;
     int64_t first;
     int64_t last;
-    char *doc_text; /* parsed only when the finding is written (most are unchanged) */
     char *vuln_id;
-    json_t *doc;
+    json_t *doc; /* read only when the finding is written (most are unchanged) */
     bool seen;
 } existing;
 
@@ -249,7 +248,6 @@ static void existing_free(existing *e, size_t n)
         dd_free(e[i].arn);
         dd_free(e[i].status);
         dd_free(e[i].hash);
-        dd_free(e[i].doc_text);
         dd_free(e[i].vuln_id);
         json_decref(e[i].doc);
     }
@@ -257,11 +255,12 @@ static void existing_free(existing *e, size_t n)
 }
 
 static const char SQL_IMAGE[] =
-    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, doc, vuln_id FROM"
+    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, vuln_id FROM"
     " findings WHERE repo = ? AND digest = ? ORDER BY arn";
 static const char SQL_REPO[] =
-    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, doc, vuln_id FROM"
+    "SELECT arn, status, content_hash, first_observed_at, last_observed_at, vuln_id FROM"
     " findings WHERE repo = ? ORDER BY arn";
+static const char SQL_DOC[] = "SELECT doc FROM findings WHERE arn = ?";
 
 static int load(dd_sql_conn *c, const char *repo, const char *digest, existing **out, size_t *n_out,
                 dd_err *err)
@@ -293,10 +292,8 @@ static int load(dd_sql_conn *c, const char *repo, const char *digest, existing *
         e->hash = dd_strdup(dd_sql_col_text(st, 2));
         e->first = sqlite3_column_int64(st, 3);
         e->last = sqlite3_column_int64(st, 4);
-        e->doc_text = dd_strdup(dd_sql_col_text(st, 5));
-        e->vuln_id = dd_strdup(dd_sql_col_text(st, 6));
-        if (e->arn == NULL || e->status == NULL || e->hash == NULL || e->doc_text == NULL ||
-            e->vuln_id == NULL) {
+        e->vuln_id = dd_strdup(dd_sql_col_text(st, 5));
+        if (e->arn == NULL || e->status == NULL || e->hash == NULL || e->vuln_id == NULL) {
             rc = DD_ENOMEM;
             break;
         }
@@ -328,9 +325,20 @@ static existing *find(existing *v, size_t n, const char *arn)
 }
 
 /* Parses e's stored document on first use. */
-static int existing_doc(existing *e, dd_err *err)
+static int existing_doc(dd_sql_conn *c, existing *e, dd_err *err)
 {
-    if (e->doc == NULL && (e->doc = json_loads(e->doc_text, 0, NULL)) == NULL)
+    if (e->doc != NULL)
+        return 0;
+    sqlite3_stmt *st;
+    int rc = dd_sql_stmt(c, SQL_DOC, &st, err);
+    if (rc != 0)
+        return rc;
+    dd_sql_bind_text(st, 1, e->arn);
+    if ((rc = dd_sql_step(c, st, err)) != 1)
+        return rc < 0 ? rc : dd_err_set(err, DD_EDB, "finding %s vanished", e->arn);
+    e->doc = json_loads(dd_sql_col_text(st, 0), 0, NULL);
+    sqlite3_reset(st);
+    if (e->doc == NULL)
         return dd_err_set(err, DD_EDB, "finding %s: stored document is not JSON", e->arn);
     return 0;
 }
@@ -338,7 +346,7 @@ static int existing_doc(existing *e, dd_err *err)
 static int close_one(dd_sql_conn *c, dd_events *ev, const char *repo, const char *digest,
                      existing *e, const char *reason, int64_t now_ms, dd_err *err)
 {
-    int rc = existing_doc(e, err);
+    int rc = existing_doc(c, e, err);
     if (rc != 0)
         return rc;
     json_object_set_new(e->doc, "status", json_string("CLOSED"));
@@ -438,7 +446,7 @@ int dd_findings_close(dd_sql_conn *c, dd_events *ev, const char *repo, const cha
         existing *e = &old[k];
         if (strcmp(e->status, "CLOSED") == 0)
             continue;
-        if ((rc = existing_doc(e, err)) != 0)
+        if ((rc = existing_doc(c, e, err)) != 0)
             break;
         json_t *res0 = json_array_get(json_object_get(e->doc, "resources"), 0);
         json_t *img = json_object_get(json_object_get(res0, "details"), "awsEcrContainerImage");

@@ -31,6 +31,13 @@ struct dd_scanning {
 /* invcodec.c */
 json_t *dd_scan_inventory_encode(const dd_inventory *inv);
 DD_WARN_UNUSED int dd_scan_inventory_decode(dd_inventory *out, const json_t *o, dd_err *err);
+/* The stored form: the OS object on the first line, then one package row per line (compact
+ * JSON never holds a raw newline), so a reader can decode only the packages it needs. free(). */
+char *dd_scan_inventory_text(const dd_inventory *inv);
+/* Decodes the stored form; with want (n_want entries), packages whose want[i] is 0 are
+ * placeholders (empty name and version) that only keep the indices. */
+DD_WARN_UNUSED int dd_scan_inventory_parse(dd_inventory *out, const char *text, size_t len,
+                                           const unsigned char *want, size_t n_want, dd_err *err);
 
 /* What the finding documents say about the image. */
 typedef struct dd_scan_image_meta {

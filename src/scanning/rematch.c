@@ -196,6 +196,7 @@ typedef struct key_row {
     char *key;
     uint64_t old_fp, new_fp;
     char *group; /* the OS part as text ("null" for language packages) */
+    char *name;  /* the package name */
 } key_row;
 
 /* The match of one OS-release group of package identities, kept for the whole re-match: images
@@ -221,6 +222,7 @@ static void rematch_free(rematch *r)
     for (size_t i = 0; i < r->n_rows; i++) {
         free(r->rows[i].key);
         free(r->rows[i].group);
+        dd_free(r->rows[i].name);
     }
     for (size_t g = 0; g < r->n_groups; g++) {
         dd_match_result_free(&r->groups[g].m);
@@ -300,6 +302,9 @@ static int match_keys(rematch *r, dd_vulndb *vdb, dd_err *err)
         json_t *key = json_loads(k->key, 0, NULL);
         k->group =
             key != NULL ? json_dumps(json_array_get(key, 0), JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        const char *name = json_string_value(json_array_get(key, 2));
+        if ((k->name = dd_strdup(name != NULL ? name : "")) == NULL)
+            rc = DD_ENOMEM;
         json_decref(key);
         if (k->group == NULL)
             k->group = strdup("null");
@@ -407,71 +412,91 @@ static int set_image_fp(dd_sql_conn *c, const char *repo, const char *digest, ui
     return dd_sql_run(c, st, err);
 }
 
-/* For an indexed image: its findings assembled from the group matches (m->items are shallow
- * copies owned by the groups: free only m->items), and in scope the vulnerability ids that
- * involve a package whose fingerprint moved, now or in the stored findings. -1 when the index
- * does not fit the inventory (then the caller matches in full). */
-static int assemble(const rematch *r, dd_sql_conn *c, const char *repo, const char *digest,
-                    const dd_inventory *inv, const int64_t *ids, size_t n_ids, dd_match_result *m,
-                    json_t *scope, dd_err *err)
+/* The row of package i of an image (ids from its index), or NULL when the index is stale. */
+static const key_row *row_of(const rematch *r, const int64_t *ids, size_t i)
 {
-    memset(m, 0, sizeof(*m));
-    if (n_ids != inv->pkgs.n)
-        return -1;
-    size_t total = 0;
-    for (size_t i = 0; i < n_ids; i++) {
-        int64_t id;
-        memcpy(&id, ids + i, sizeof(id));
-        size_t at = id > 0 && id <= r->max_id ? r->by_id[id] : 0;
-        if (at == 0)
-            return -1;
-        total += r->f_count[at - 1];
-    }
-    m->items = dd_calloc(total ? total : 1, sizeof(dd_finding));
-    if (m->items == NULL)
-        return DD_ENOMEM;
+    int64_t id;
+    memcpy(&id, ids + i, sizeof(id)); /* blob alignment is not guaranteed */
+    size_t at = id > 0 && id <= r->max_id ? r->by_id[id] : 0;
+    return at != 0 ? &r->rows[at - 1] : NULL;
+}
+
+/* For an indexed image: the vulnerability ids that involve a package whose fingerprint moved, in
+ * the new results or in the stored findings (scope), and which packages those findings need
+ * (want). -1 when the index does not fit (then the caller matches in full). */
+static int scope_of(const rematch *r, dd_sql_conn *c, const char *repo, const char *digest,
+                    const int64_t *ids, size_t n, json_t *scope, unsigned char *want, dd_err *err)
+{
     dd_strlist changed = {0};
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n_ids; i++) {
-        int64_t id;
-        memcpy(&id, ids + i, sizeof(id));
-        size_t row = r->by_id[id] - 1;
-        bool moved = r->rows[row].new_fp != r->rows[row].old_fp;
-        if (moved)
-            rc = dd_strlist_push_str(&changed, inv->pkgs.items[i].name);
-        for (size_t k = 0; k < r->f_count[row]; k++) {
-            dd_finding *f = &m->items[m->n++];
-            *f = *r->flist[r->f_start[row] + k];
-            f->pkg = i;
-            if (moved)
-                json_object_set_new(scope, f->id, json_true());
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const key_row *k = row_of(r, ids, i);
+        if (k == NULL) {
+            rc = -1;
+            break;
         }
+        if (k->new_fp == k->old_fp)
+            continue;
+        rc = dd_strlist_push_str(&changed, k->name);
+        size_t row = (size_t)(k - r->rows);
+        for (size_t f = 0; rc == 0 && f < r->f_count[row]; f++)
+            json_object_set_new(scope, r->flist[r->f_start[row] + f]->id, json_true());
     }
     if (rc == 0 && changed.n > 0)
         rc = dd_findings_ids_for_packages(c, repo, digest, &changed, scope, err);
     dd_strlist_free(&changed);
-    if (rc != 0)
-        return rc;
-    /* keep the findings in scope, ordered as a direct match orders them */
-    size_t kept = 0;
-    for (size_t k = 0; k < m->n; k++)
-        if (json_object_get(scope, m->items[k].id) != NULL)
-            m->items[kept++] = m->items[k];
-    m->n = kept;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        size_t row = (size_t)(row_of(r, ids, i) - r->rows);
+        for (size_t f = 0; !want[i] && f < r->f_count[row]; f++)
+            want[i] = json_object_get(scope, r->flist[r->f_start[row] + f]->id) != NULL;
+    }
+    return rc;
+}
+
+/* The image's findings in scope, assembled from the group matches (shallow copies owned by the
+ * groups: free only m->items), ordered as a direct match orders them. */
+static int assemble(const rematch *r, const dd_inventory *inv, const int64_t *ids,
+                    const json_t *scope, dd_match_result *m)
+{
+    memset(m, 0, sizeof(*m));
+    size_t total = 0;
+    for (size_t i = 0; i < inv->pkgs.n; i++)
+        total += r->f_count[row_of(r, ids, i) - r->rows];
+    if ((m->items = dd_calloc(total ? total : 1, sizeof(dd_finding))) == NULL)
+        return DD_ENOMEM;
+    for (size_t i = 0; i < inv->pkgs.n; i++) {
+        size_t row = (size_t)(row_of(r, ids, i) - r->rows);
+        for (size_t f = 0; f < r->f_count[row]; f++) {
+            const dd_finding *src = r->flist[r->f_start[row] + f];
+            if (json_object_get(scope, src->id) == NULL)
+                continue;
+            m->items[m->n] = *src;
+            m->items[m->n++].pkg = i;
+        }
+    }
     dd_match_sort(m, inv);
     return 0;
 }
 
 /* Re-matches one image from its stored inventory and syncs its findings. indexed: the image's
- * package index is current and fp is its new fingerprint (else the index is rebuilt). */
+ * package index is current and fp is its new fingerprint: only the findings of packages whose
+ * fingerprint moved are synced, and only the packages they need are decoded. Otherwise the image
+ * is matched in full and its index rebuilt. */
 static int rematch_image(dd_scanning *s, const rematch *r, dd_sql_conn *c, const char *repo,
                          const char *digest, bool indexed, uint64_t fp, dd_vulndb *vdb,
                          int64_t built_ms, int64_t now, dd_rematch_stats *stats, dd_err *err)
 {
     sqlite3_stmt *st;
-    json_t *inv_json = NULL, *layers_json = NULL;
-    char *arch = NULL, *platform = NULL;
+    json_t *layers_json = NULL, *scope = NULL;
+    char *arch = NULL, *platform = NULL, *text = NULL;
+    int64_t *ids = NULL;
+    unsigned char *want = NULL;
     dd_strlist layers = {0};
+    dd_inventory inv;
+    dd_match_result m;
+    memset(&inv, 0, sizeof(inv));
+    memset(&m, 0, sizeof(m));
+    bool assembled = false, have_inv = false;
     int rc = dd_sql_stmt(c, SQL_IMAGE_FULL, &st, err);
     if (rc != 0)
         return rc;
@@ -479,45 +504,53 @@ static int rematch_image(dd_scanning *s, const rematch *r, dd_sql_conn *c, const
     dd_sql_bind_text(st, 2, digest);
     if ((rc = dd_sql_step(c, st, err)) != 1)
         return rc;
-    inv_json = json_loadb(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+    size_t text_len = (size_t)sqlite3_column_bytes(st, 0);
+    text = dd_malloc(text_len + 1);
+    if (text != NULL) {
+        memcpy(text, sqlite3_column_blob(st, 0), text_len);
+        text[text_len] = '\0';
+    }
     layers_json = json_loads(dd_sql_col_text(st, 1), 0, NULL);
     arch = dd_strdup(dd_sql_col_text(st, 2));
     platform = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : dd_strdup(dd_sql_col_text(st, 3));
     size_t n_ids = (size_t)sqlite3_column_bytes(st, 4) / sizeof(int64_t);
-    int64_t *ids = n_ids > 0 ? dd_malloc(n_ids * sizeof(int64_t)) : NULL;
-    if (ids != NULL)
+    if (n_ids > 0 && (ids = dd_malloc(n_ids * sizeof(int64_t))) != NULL)
         memcpy(ids, sqlite3_column_blob(st, 4), n_ids * sizeof(int64_t));
     sqlite3_reset(st);
-    rc = 0;
-    json_t *scope = NULL;
-    bool assembled = false;
-    dd_inventory inv;
-    dd_match_result m;
-    memset(&m, 0, sizeof(m));
-    if (inv_json == NULL || dd_scan_inventory_decode(&inv, inv_json, err) != 0) {
-        dd_log(DD_LOG_WARN, "rematch_skip", "repository", repo, "digest", digest, "error",
-               "stored inventory unreadable", NULL);
-        rc = 0;
-        goto out;
+    rc = text != NULL && arch != NULL ? 0 : DD_ENOMEM;
+    size_t n_lines = 0;
+    for (size_t i = 0; rc == 0 && i < text_len; i++)
+        n_lines += text[i] == '\n';
+    if (rc == 0 && indexed && ids != NULL && n_ids == n_lines) {
+        scope = json_object();
+        want = dd_calloc(n_ids, 1);
+        rc = scope != NULL && want != NULL
+                 ? scope_of(r, c, repo, digest, ids, n_ids, scope, want, err)
+                 : DD_ENOMEM;
+        assembled = rc == 0;
+        if (rc == -1)
+            rc = 0; /* the index does not fit: match in full */
+    }
+    if (rc == 0) {
+        rc = dd_scan_inventory_parse(&inv, text, text_len, assembled ? want : NULL,
+                                     assembled ? n_ids : 0, err);
+        have_inv = rc == 0;
+        if (rc == DD_EINVALID) {
+            dd_log(DD_LOG_WARN, "rematch_skip", "repository", repo, "digest", digest, "error",
+                   "stored inventory unreadable", NULL);
+            rc = 0;
+            goto out;
+        }
     }
     size_t k;
     json_t *l;
     json_array_foreach(layers_json, k, l)
     {
-        if (json_is_string(l) && (rc = dd_strlist_push_str(&layers, json_string_value(l))) != 0)
-            break;
+        if (rc == 0 && json_is_string(l))
+            rc = dd_strlist_push_str(&layers, json_string_value(l));
     }
-    if (rc == 0 && indexed && ids != NULL && (scope = json_object()) != NULL) {
-        rc = assemble(r, c, repo, digest, &inv, ids, n_ids, &m, scope, err);
-        assembled = rc == 0;
-        if (rc == -1) { /* the index does not fit: match in full */
-            rc = 0;
-            json_decref(scope);
-            scope = NULL;
-        }
-    }
-    if (rc == 0 && !assembled)
-        rc = dd_match_inventory(&m, &inv, vdb, err);
+    if (rc == 0)
+        rc = assembled ? assemble(r, &inv, ids, scope, &m) : dd_match_inventory(&m, &inv, vdb, err);
     if (rc == 0) {
         dd_findings_delta d = {0, 0, 0, 0};
         if (!assembled || json_object_size(scope) > 0)
@@ -526,22 +559,24 @@ static int rematch_image(dd_scanning *s, const rematch *r, dd_sql_conn *c, const
         stats->created += d.created;
         stats->updated += d.updated;
         stats->closed += d.closed;
-        stats->packages_rematched += inv.pkgs.n;
-        if (rc == 0 && indexed)
+        stats->packages_rematched += assembled ? json_object_size(scope) : inv.pkgs.n;
+        if (rc == 0 && assembled)
             rc = set_image_fp(c, repo, digest, fp, err);
         else if (rc == 0)
             rc = dd_scan_index_packages(c, repo, digest, &inv, &m, err);
-        if (assembled) /* shallow copies: the groups own the findings */
-            dd_free(m.items);
-        else
-            dd_match_result_free(&m);
     }
-    dd_inventory_free(&inv);
 out:
+    if (assembled) /* shallow copies: the groups own the findings */
+        dd_free(m.items);
+    else
+        dd_match_result_free(&m);
+    if (have_inv)
+        dd_inventory_free(&inv);
     json_decref(scope);
-    dd_free(ids);
-    json_decref(inv_json);
     json_decref(layers_json);
+    dd_free(ids);
+    dd_free(want);
+    dd_free(text);
     dd_free(arch);
     dd_free(platform);
     dd_strlist_free(&layers);

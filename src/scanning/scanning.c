@@ -1269,8 +1269,7 @@ static int record_results(dd_scanning *s, dd_sql_conn *c, const char *repo, cons
         json_array_append_new(layers, json_string(r->layers.items[i]));
     layers_text = json_dumps(layers, JSON_COMPACT);
     if (r->has_inv) {
-        inv_json = dd_scan_inventory_encode(&r->inv);
-        inv_text = inv_json != NULL ? json_dumps(inv_json, JSON_COMPACT) : NULL;
+        inv_text = dd_scan_inventory_text(&r->inv);
     }
     if (r->has_match && enhanced) {
         dd_scan_image_meta im = {s->account,        s->region, repo,           digest,
@@ -1351,7 +1350,7 @@ out:
     json_decref(counts);
     json_decref(basic);
     json_decref(layers);
-    free(inv_text);
+    dd_free(inv_text);
     free(counts_text);
     free(basic_text);
     free(layers_text);
@@ -1685,14 +1684,13 @@ int dd_scanning_image_inventory(dd_scanning *s, const char *repo, const char *di
             rc = DD_ENOTFOUND;
     }
     if (rc == 1) {
-        inv = json_loadb(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), 0, NULL);
+        rc = dd_scan_inventory_parse(&out->inv, sqlite3_column_blob(st, 0),
+                                     (size_t)sqlite3_column_bytes(st, 0), NULL, 0, err);
         layers = json_loads(dd_sql_col_text(st, 1), 0, NULL);
         const char *arch = dd_sql_col_text(st, 2);
         out->platform = dd_asprintf("linux/%s", *arch ? arch : "amd64");
         out->scanned_at_ms = sqlite3_column_int64(st, 3);
         sqlite3_reset(st);
-        rc = inv != NULL ? dd_scan_inventory_decode(&out->inv, inv, err)
-                         : dd_err_set(err, DD_EINVALID, "stored inventory is malformed");
         size_t k;
         json_t *l;
         json_array_foreach(layers, k, l) if (rc == 0 && json_is_string(l)) rc =

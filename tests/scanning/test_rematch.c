@@ -129,8 +129,8 @@ static int setup(void **state)
     assert_int_equal(dd_pkg_list_add(&inv.pkgs, DD_PKG_NPM, "left-pad", "1.3.0",
                                      "/app/node_modules/left-pad/package.json", &p),
                      0);
-    json_t *enc = dd_scan_inventory_encode(&inv);
-    char *text = json_dumps(enc, JSON_COMPACT);
+    char *text = dd_scan_inventory_text(&inv);
+    assert_non_null(text);
     dd_sql_conn *c = dd_sql_acquire(f->sql);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(dd_sql_handle(c),
@@ -143,8 +143,7 @@ static int setup(void **state)
     sqlite3_finalize(st);
     assert_int_equal(dd_sql_exec(c, "DELETE FROM scan_jobs", &err), 0);
     dd_sql_release(f->sql, c);
-    free(text);
-    json_decref(enc);
+    dd_free(text);
     dd_inventory_free(&inv);
     /* the first check records the DB version the initial scan used */
     dd_rematch_stats rs;
