@@ -51,9 +51,8 @@ DD_WARN_UNUSED int dd_findings_sync(dd_sql_conn *c, dd_events *ev, const char *r
  * The continuous re-match uses it to touch only the findings of packages whose advisories
  * changed. */
 DD_WARN_UNUSED int dd_findings_sync_scoped(dd_sql_conn *c, dd_events *ev, const char *repo,
-                                           const char *digest, json_t *current,
-                                           const json_t *scope, int64_t now_ms,
-                                           dd_findings_delta *delta, dd_err *err);
+                                           const char *digest, json_t *current, const json_t *scope,
+                                           int64_t now_ms, dd_findings_delta *delta, dd_err *err);
 /* Adds to the object ids (as keys) the vulnerability ids of the open findings of image (repo,
  * digest) that list a package named in names. */
 DD_WARN_UNUSED int dd_findings_ids_for_packages(dd_sql_conn *c, const char *repo,
