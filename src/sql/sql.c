@@ -45,8 +45,11 @@ static int conn_open(dd_sql_conn *c, const char *path, dd_err *err)
     if (rc != SQLITE_OK)
         return fail(c->h, rc, err);
     sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
+    /* a 32 MiB page cache and reads through mmap: findings and inventories make the file large,
+     * and the re-match reads it page by page */
     return exec_h(c->h,
-                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                  " PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824",
                   err);
 }
 
