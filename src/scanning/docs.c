@@ -580,21 +580,16 @@ json_t *dd_scan_basic_findings(const dd_match_result *m, const dd_inventory *inv
     return out;
 }
 
-json_t *dd_scan_severity_counts(const json_t *docs, bool basic)
+json_t *dd_scan_basic_counts(const json_t *findings)
 {
     json_t *counts = json_object();
     size_t i;
     json_t *d;
-    json_array_foreach(docs, i, d)
+    json_array_foreach(findings, i, d)
     {
-        const char *status = json_string_value(json_object_get(d, "status"));
-        if (status != NULL && strcmp(status, "ACTIVE") != 0)
-            continue;
         const char *sev = json_string_value(json_object_get(d, "severity"));
         if (sev == NULL)
             continue;
-        if (!basic && strcmp(sev, "UNTRIAGED") == 0)
-            sev = "UNDEFINED";
         json_t *c = json_object_get(counts, sev);
         json_object_set_new(counts, sev, json_integer(c != NULL ? json_integer_value(c) + 1 : 1));
     }

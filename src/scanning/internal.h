@@ -56,8 +56,8 @@ json_t *dd_scan_finding_docs(const dd_match_result *m, const dd_inventory *inv,
                              const dd_scan_image_meta *meta);
 /* ECR BASIC ImageScanFinding list (OS packages only). */
 json_t *dd_scan_basic_findings(const dd_match_result *m, const dd_inventory *inv);
-/* ECR severity counts of docs (ACTIVE only when status present). */
-json_t *dd_scan_severity_counts(const json_t *docs, bool basic);
+/* ECR findingSeverityCounts of BASIC findings. */
+json_t *dd_scan_basic_counts(const json_t *findings);
 /* "DEBIAN_12", "ALPINE_LINUX_3_18", ... for the OS; NULL without one. dd_free. */
 char *dd_scan_platform_token(const dd_inventory *inv);
 /* Whether enhanced scanning supports the OS (the table in docs.c). */

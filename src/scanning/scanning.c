@@ -1231,7 +1231,7 @@ static int record_results(dd_scanning *s, dd_sql_conn *c, const char *repo, cons
 {
     sqlite3_stmt *st;
     image_meta meta;
-    json_t *docs = NULL, *inv_json = NULL, *counts = NULL, *basic = NULL, *layers = NULL;
+    json_t *docs = NULL, *counts = NULL, *basic = NULL, *layers = NULL;
     json_t *scan_counts = NULL;
     char *inv_text = NULL, *counts_text = NULL, *basic_text = NULL, *layers_text = NULL;
     char *resource_id = NULL;
@@ -1285,7 +1285,7 @@ static int record_results(dd_scanning *s, dd_sql_conn *c, const char *repo, cons
             goto out;
     } else if (r->has_match) {
         basic = dd_scan_basic_findings(&r->m, &r->inv);
-        counts = dd_scan_severity_counts(basic, true);
+        counts = dd_scan_basic_counts(basic);
         basic_text = basic != NULL ? json_dumps(basic, JSON_COMPACT) : NULL;
     } else {
         counts = json_object();
@@ -1346,7 +1346,6 @@ out:
     json_decref(meta.tags);
     json_decref(docs);
     json_decref(scan_counts);
-    json_decref(inv_json);
     json_decref(counts);
     json_decref(basic);
     json_decref(layers);
@@ -1498,10 +1497,7 @@ static int run_one(dd_scanning *s, bool *ran, dd_err *err)
         rc = dd_sql_commit(c, err);
 done:
     dd_sql_release(s->sql, c);
-    if (src == 0)
-        scan_result_free(&r);
-    else
-        scan_result_free(&r);
+    scan_result_free(&r); /* scan_image zeroes it first, so this holds on failure too */
     dd_events_kick(s->ev);
     return rc;
 }
@@ -1674,7 +1670,7 @@ int dd_scanning_image_inventory(dd_scanning *s, const char *repo, const char *di
     memset(out, 0, sizeof(*out));
     dd_sql_conn *c = dd_sql_acquire(s->sql);
     sqlite3_stmt *st;
-    json_t *inv = NULL, *layers = NULL;
+    json_t *layers = NULL;
     int rc = dd_sql_stmt(c, SQL_INVENTORY, &st, err);
     if (rc == 0) {
         dd_sql_bind_text(st, 1, repo);
@@ -1697,7 +1693,6 @@ int dd_scanning_image_inventory(dd_scanning *s, const char *repo, const char *di
             dd_strlist_push_str(&out->layers, json_string_value(l));
     }
     dd_sql_release(s->sql, c);
-    json_decref(inv);
     json_decref(layers);
     if (rc != 0)
         dd_stored_inventory_free(out);
