@@ -850,21 +850,34 @@ static const char SQL_REPO_DELETE[] = "DELETE FROM scan_repos WHERE repo = ?";
 static const char SQL_REPO_IMAGES_DELETE[] = "DELETE FROM scan_images WHERE repo = ?";
 static const char SQL_REPO_JOBS_DELETE[] = "DELETE FROM scan_jobs WHERE repo = ?";
 
-int dd_scanning_repo_deleted(dd_scanning *s, const char *repo, dd_err *err)
+static const char SQL_IMAGE_DELETE[] = "DELETE FROM scan_images WHERE repo = ? AND digest = ?";
+static const char SQL_IMAGE_JOBS_DELETE[] = "DELETE FROM scan_jobs WHERE repo = ? AND digest = ?";
+
+/* Closes the findings of an image (digest) or of a whole repository (digest NULL) as
+ * RESOURCE_TERMINATED and removes their records and jobs, in one transaction. */
+static int forget(dd_scanning *s, const char *repo, const char *digest, dd_err *err)
 {
+    static const char *const repo_sql[] = {SQL_REPO_DELETE, SQL_REPO_IMAGES_DELETE,
+                                           SQL_REPO_JOBS_DELETE, NULL};
+    static const char *const image_sql[] = {SQL_IMAGE_DELETE, SQL_IMAGE_JOBS_DELETE, NULL};
+    const char *const *stmts = digest != NULL ? image_sql : repo_sql;
     dd_sql_conn *c = dd_sql_acquire(s->sql);
     size_t n;
     int rc = dd_sql_begin(c, err);
     if (rc == 0)
-        rc = dd_findings_close(c, s->ev, repo, NULL, "RESOURCE_TERMINATED", now_ms(s), &n, err);
-    const char *const stmts[] = {SQL_REPO_DELETE, SQL_REPO_IMAGES_DELETE, SQL_REPO_JOBS_DELETE};
-    for (size_t i = 0; rc == 0 && i < 3; i++)
-        rc = exec_repo(c, stmts[i], repo, NULL, err);
+        rc = dd_findings_close(c, s->ev, repo, digest, "RESOURCE_TERMINATED", now_ms(s), &n, err);
+    for (size_t i = 0; rc == 0 && stmts[i] != NULL; i++)
+        rc = exec_repo(c, stmts[i], repo, digest, err);
     if (rc == 0)
         rc = dd_sql_commit(c, err);
     dd_sql_release(s->sql, c);
     dd_events_kick(s->ev);
     return rc;
+}
+
+int dd_scanning_repo_deleted(dd_scanning *s, const char *repo, dd_err *err)
+{
+    return forget(s, repo, NULL, err);
 }
 
 static const char SQL_RECORD_GET[] =
@@ -922,24 +935,9 @@ int dd_scanning_image_pushed(dd_scanning *s, const char *repo, const char *diges
     return rc;
 }
 
-static const char SQL_IMAGE_DELETE[] = "DELETE FROM scan_images WHERE repo = ? AND digest = ?";
-static const char SQL_IMAGE_JOBS_DELETE[] = "DELETE FROM scan_jobs WHERE repo = ? AND digest = ?";
-
 int dd_scanning_image_deleted(dd_scanning *s, const char *repo, const char *digest, dd_err *err)
 {
-    dd_sql_conn *c = dd_sql_acquire(s->sql);
-    size_t n;
-    int rc = dd_sql_begin(c, err);
-    if (rc == 0)
-        rc = dd_findings_close(c, s->ev, repo, digest, "RESOURCE_TERMINATED", now_ms(s), &n, err);
-    const char *const stmts[] = {SQL_IMAGE_DELETE, SQL_IMAGE_JOBS_DELETE};
-    for (size_t i = 0; rc == 0 && i < 2; i++)
-        rc = exec_repo(c, stmts[i], repo, digest, err);
-    if (rc == 0)
-        rc = dd_sql_commit(c, err);
-    dd_sql_release(s->sql, c);
-    dd_events_kick(s->ev);
-    return rc;
+    return forget(s, repo, digest, err);
 }
 
 /* ---- views ---- */
