@@ -45,6 +45,16 @@ const dd_importer *dd_import_detect(const char *path, const uint8_t *head, size_
 /* Parses an RFC 3339 / ISO 8601 date or date-time ("2023-04-21", "2023-04-21T10:00:00Z",
  * "...+02:00", fractional seconds) into ms since the epoch; DD_EINVALID otherwise. */
 DD_WARN_UNUSED int dd_import_parse_time(const char *s, int64_t *ms_out);
+
+/* One part of a version requirement: its operator (possibly empty) and its version (not
+ * empty), both trimmed. Returns 1 to go on, 0 to refuse the requirement. */
+typedef int (*dd_req_part_fn)(void *ctx, const char *op, size_t op_len, const char *v,
+                              size_t v_len);
+/* Splits a comma-separated requirement ("~> 1.2, >= 1.2.4", ">= 1.2.3, < 1.3.0") into parts: a
+ * run of op_chars is the operator, the rest the version. 1 when every part was accepted; 0 when
+ * a part is empty, there are more than max_parts, or fn refused one. */
+DD_WARN_UNUSED int dd_import_req_split(const char *s, const char *op_chars, int max_parts,
+                                       dd_req_part_fn fn, void *ctx);
 /* Debian release codename -> OSV ecosystem ("bookworm" -> "Debian:12", "sid" -> "Debian:sid");
  * NULL when unknown. */
 const char *dd_import_debian_ecosystem(const char *codename);

@@ -107,9 +107,36 @@ static int tighten(ival *iv, const bound *b, int is_lo)
     return 1;
 }
 
-static int is_sp(char c)
+/* One constraint of a requirement into the interval. */
+static int constraint(void *ctx, const char *op, size_t ol, const char *v, size_t vl)
 {
-    return c == ' ' || c == '\t';
+    ival *iv = ctx;
+    bound bd;
+    for (size_t k = 0; k < vl; k++)
+        if (v[k] == ' ' || v[k] == '\t')
+            return 0;
+#define OP(x) (ol == sizeof(x) - 1 && memcmp(op, x, ol) == 0)
+    if (ol == 0 || OP("=")) {
+        if (!set_bound(&bd, v, vl, 1) || !tighten(iv, &bd, 1) || !tighten(iv, &bd, 0))
+            return 0;
+    } else if (OP(">=") || OP(">")) {
+        if (!set_bound(&bd, v, vl, OP(">=")) || !tighten(iv, &bd, 1))
+            return 0;
+    } else if (OP("<=") || OP("<")) {
+        if (!set_bound(&bd, v, vl, OP("<=")) || !tighten(iv, &bd, 0))
+            return 0;
+    } else if (OP("~>")) {
+        char up[VER_MAX + 2];
+        if (!set_bound(&bd, v, vl, 1) || !tighten(iv, &bd, 1))
+            return 0;
+        if (!gem_bump(up, sizeof(up), bd.v) || !set_bound(&bd, up, strlen(up), 0) ||
+            !tighten(iv, &bd, 0))
+            return 0;
+    } else {
+        return 0; /* "!=" and unknown operators */
+    }
+#undef OP
+    return 1;
 }
 
 /* Parses "~> 1.2.3, >= 1.2.4" into *iv; 0 when malformed. *empty set when nothing matches. */
@@ -117,54 +144,8 @@ static int parse_req(const char *s, ival *iv, int *empty)
 {
     memset(iv, 0, sizeof(*iv));
     *empty = 0;
-    size_t len = strlen(s), i = 0;
-    int parts = 0;
-    while (i <= len) {
-        const char *comma = memchr(s + i, ',', len - i);
-        size_t end = comma ? (size_t)(comma - s) : len;
-        size_t a = i, b = end;
-        while (a < b && is_sp(s[a]))
-            a++;
-        while (b > a && is_sp(s[b - 1]))
-            b--;
-        size_t os = a;
-        while (a < b && (s[a] == '~' || s[a] == '>' || s[a] == '<' || s[a] == '=' || s[a] == '!'))
-            a++;
-        size_t ol = a - os;
-        while (a < b && is_sp(s[a]))
-            a++;
-        const char *op = s + os;
-        const char *v = s + a;
-        size_t vl = b - a;
-        bound bd;
-        if (++parts > PARTS_MAX || vl == 0)
-            return 0;
-        for (size_t k = 0; k < vl; k++)
-            if (is_sp(v[k]))
-                return 0;
-#define OP(x) (ol == sizeof(x) - 1 && memcmp(op, x, ol) == 0)
-        if (ol == 0 || OP("=")) {
-            if (!set_bound(&bd, v, vl, 1) || !tighten(iv, &bd, 1) || !tighten(iv, &bd, 0))
-                return 0;
-        } else if (OP(">=") || OP(">")) {
-            if (!set_bound(&bd, v, vl, OP(">=")) || !tighten(iv, &bd, 1))
-                return 0;
-        } else if (OP("<=") || OP("<")) {
-            if (!set_bound(&bd, v, vl, OP("<=")) || !tighten(iv, &bd, 0))
-                return 0;
-        } else if (OP("~>")) {
-            char up[VER_MAX + 2];
-            if (!set_bound(&bd, v, vl, 1) || !tighten(iv, &bd, 1))
-                return 0;
-            if (!gem_bump(up, sizeof(up), bd.v) || !set_bound(&bd, up, strlen(up), 0) ||
-                !tighten(iv, &bd, 0))
-                return 0;
-        } else {
-            return 0; /* "!=" and unknown operators */
-        }
-#undef OP
-        i = end + 1;
-    }
+    if (!dd_import_req_split(s, "~><=!", PARTS_MAX, constraint, iv))
+        return 0;
     if (iv->lo.set && iv->hi.set) {
         int c;
         if (!vcmp(iv->lo.v, iv->hi.v, &c))

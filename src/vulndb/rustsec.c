@@ -654,11 +654,6 @@ static int tighten(ival *iv, const char *b, int is_lo)
     return 1;
 }
 
-static int is_sp(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* One comparator "op version" into iv. */
 static int comparator(const char *op, size_t ol, const char *vs, size_t vl, ival *iv)
 {
@@ -718,32 +713,19 @@ static int comparator(const char *op, size_t ol, const char *vs, size_t vl, ival
     return (!has_lo || tighten(iv, lo, 1)) && (!has_hi || tighten(iv, hi, 0));
 }
 
+static int part(void *ctx, const char *op, size_t ol, const char *v, size_t vl)
+{
+    return comparator(op, ol, v, vl, ctx);
+}
+
 /* Parses a requirement ("^1.2.3", ">= 1.2.3, < 1.3.0", ...) into *iv; *empty when nothing
  * matches it. 0 when malformed or unsupported. */
 static int parse_req(const char *s, ival *iv, int *empty)
 {
     memset(iv, 0, sizeof(*iv));
     *empty = 0;
-    size_t len = strlen(s), i = 0;
-    int parts = 0;
-    while (i <= len) {
-        const char *comma = memchr(s + i, ',', len - i);
-        size_t end = comma ? (size_t)(comma - s) : len;
-        size_t a = i, b = end;
-        while (a < b && is_sp(s[a]))
-            a++;
-        while (b > a && is_sp(s[b - 1]))
-            b--;
-        size_t os = a;
-        while (a < b && (s[a] == '>' || s[a] == '<' || s[a] == '=' || s[a] == '^' || s[a] == '~'))
-            a++;
-        size_t ol = a - os;
-        while (a < b && is_sp(s[a]))
-            a++;
-        if (++parts > PARTS_MAX || a == b || !comparator(s + os, ol, s + a, b - a, iv))
-            return 0;
-        i = end + 1;
-    }
+    if (!dd_import_req_split(s, "><=^~", PARTS_MAX, part, iv))
+        return 0;
     if (iv->lo_set && iv->hi_set) {
         int c;
         if (!vcmp(iv->lo, iv->hi, &c))

@@ -1,4 +1,5 @@
-/* Helpers shared by the importers: RFC 3339 / ISO 8601 times and Debian release names. The time
+/* Helpers shared by the importers: RFC 3339 / ISO 8601 times, Debian release names, and the
+ * splitting of comma-separated version requirements. The time
  * parser is hand-written because it is a few fixed-width fields (strptime ignores offsets and
  * fractions and depends on the locale). */
 #include "vulndb/import.h"
@@ -115,4 +116,35 @@ const char *dd_import_debian_ecosystem(const char *codename)
         if (strcmp(codename, map[i][0]) == 0)
             return map[i][1];
     return NULL;
+}
+
+static int blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int dd_import_req_split(const char *s, const char *op_chars, int max_parts, dd_req_part_fn fn,
+                        void *ctx)
+{
+    size_t len = strlen(s), i = 0;
+    int parts = 0;
+    while (i <= len) {
+        const char *comma = memchr(s + i, ',', len - i);
+        size_t end = comma ? (size_t)(comma - s) : len;
+        size_t a = i, b = end;
+        while (a < b && blank(s[a]))
+            a++;
+        while (b > a && blank(s[b - 1]))
+            b--;
+        size_t os = a;
+        while (a < b && strchr(op_chars, s[a]) != NULL)
+            a++;
+        size_t ol = a - os;
+        while (a < b && blank(s[a]))
+            a++;
+        if (++parts > max_parts || a == b || !fn(ctx, s + os, ol, s + a, b - a))
+            return 0;
+        i = end + 1;
+    }
+    return 1;
 }
