@@ -19,6 +19,7 @@
 
 #include "inventory/purl.h"
 #include "report/report.h"
+#include "common.h"
 #include "util/alloc.h"
 
 #ifndef DD_FIXTURES
@@ -28,7 +29,6 @@
 #define SCHEMAS DD_FIXTURES "/schemas"
 #define CDX_SCHEMA SCHEMAS "/bom-1.5.SNAPSHOT.schema.json"
 #define SPDX_SCHEMA SCHEMAS "/spdx-2.3.schema.json"
-#define VALIDATOR DD_FIXTURES "/../lib/validate_json_schema.py"
 #define SERIAL "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 #define SCAN_MS 1700000000123LL /* 2023-11-14T22:13:20.123Z */
 
@@ -182,65 +182,7 @@ static int teardown(void **state)
     return 0;
 }
 
-typedef int (*writer_fn)(FILE *, const dd_scan_report *, dd_err *);
-
-static char *write_doc(tmp *t, const char *name, writer_fn fn, const dd_scan_report *r)
-{
-    char *path = dd_asprintf("%s/%s", t->dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    dd_err err = DD_ERR_INIT;
-    assert_int_equal(fn(f, r, &err), 0);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
-
-static json_t *load(const char *path)
-{
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL)
-        fail_msg("%s: %s (line %d)", path, jerr.text, jerr.line);
-    return doc;
-}
-
-static const char *python(void)
-{
-    const char *p = getenv("DD_PYTHON");
-    if (p != NULL && *p)
-        return p;
-    /* Debian's interpreter, where setup.sh installs python3-jsonschema */
-    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-}
-
 /* Exit status of the validator on doc (0 valid, 1 invalid, 2 error). */
-static int validate(const char *schema, const char *doc)
-{
-    char *cmd = dd_asprintf("'%s' '%s' '%s' '%s' >&2", python(), VALIDATOR, schema, doc);
-    int st = system(cmd);
-    dd_free(cmd);
-    if (st == -1 || !WIFEXITED(st))
-        fail_msg("cannot run the schema validator");
-    return WEXITSTATUS(st);
-}
-
-static void test_validator_available(void **state)
-{
-    (void)state;
-    char *cmd = dd_asprintf("'%s' -c 'import jsonschema' 2>/dev/null", python());
-    int st = system(cmd);
-    dd_free(cmd);
-    if (st != 0)
-        fail_msg("%s cannot import jsonschema: run scripts/setup.sh (python3-jsonschema)",
-                 python());
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static void test_json(void **state)
 {
     tmp *t = *state;
@@ -248,7 +190,7 @@ static void test_json(void **state)
     build_inventory(&inv, 1);
     dd_scan_report r;
     make_report(&r, &inv, 1);
-    char *path = write_doc(t, "scan.json", dd_report_json, &r);
+    char *path = write_doc(t->dir, "scan.json", dd_report_json, &r);
     json_t *doc = load(path);
 
     assert_string_equal(jstr(doc, "schema"), "drydock.inventory/v1");
@@ -352,7 +294,7 @@ static void test_json_no_os(void **state)
         inv.pkgs.items[i].layer = -1;
     dd_scan_report r;
     make_report(&r, &inv, 0);
-    char *path = write_doc(t, "scan-dir.json", dd_report_json, &r);
+    char *path = write_doc(t->dir, "scan-dir.json", dd_report_json, &r);
     json_t *doc = load(path);
     assert_true(json_is_null(json_object_get(doc, "os")));
     assert_string_equal(jstr(doc, "target"), "dir:/srv/rootfs");
@@ -388,7 +330,8 @@ static void check_cyclonedx(tmp *t, int image)
     build_inventory(&inv, image);
     dd_scan_report r;
     make_report(&r, &inv, image);
-    char *path = write_doc(t, image ? "bom.cdx.json" : "bom-dir.cdx.json", dd_report_cyclonedx, &r);
+    char *path =
+        write_doc(t->dir, image ? "bom.cdx.json" : "bom-dir.cdx.json", dd_report_cyclonedx, &r);
     assert_int_equal(validate(CDX_SCHEMA, path), 0);
 
     json_t *doc = load(path);
@@ -454,7 +397,8 @@ static void check_spdx(tmp *t, int image)
     build_inventory(&inv, image);
     dd_scan_report r;
     make_report(&r, &inv, image);
-    char *path = write_doc(t, image ? "sbom.spdx.json" : "sbom-dir.spdx.json", dd_report_spdx, &r);
+    char *path =
+        write_doc(t->dir, image ? "sbom.spdx.json" : "sbom-dir.spdx.json", dd_report_spdx, &r);
     assert_int_equal(validate(SPDX_SCHEMA, path), 0);
 
     json_t *doc = load(path);
@@ -499,8 +443,8 @@ static void test_validator_rejects(void **state)
     build_inventory(&inv, 1);
     dd_scan_report r;
     make_report(&r, &inv, 1);
-    char *cdx = write_doc(t, "neg.cdx.json", dd_report_cyclonedx, &r);
-    char *spdx = write_doc(t, "neg.spdx.json", dd_report_spdx, &r);
+    char *cdx = write_doc(t->dir, "neg.cdx.json", dd_report_cyclonedx, &r);
+    char *spdx = write_doc(t->dir, "neg.spdx.json", dd_report_spdx, &r);
     char *bad = dd_asprintf("%s/broken.json", t->dir);
 
     json_t *doc = load(cdx);

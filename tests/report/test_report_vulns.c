@@ -22,6 +22,7 @@
 #include "inventory/purl.h"
 #include "report/internal.h"
 #include "report/report.h"
+#include "common.h"
 #include "util/alloc.h"
 
 #ifndef DD_FIXTURES
@@ -31,7 +32,6 @@
 #define SCHEMAS DD_FIXTURES "/schemas"
 #define CDX_SCHEMA SCHEMAS "/bom-1.5.SNAPSHOT.schema.json"
 #define SARIF_SCHEMA SCHEMAS "/sarif-schema-2.1.0.json"
-#define VALIDATOR DD_FIXTURES "/../lib/validate_json_schema.py"
 #define SERIAL "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 #define SCAN_MS 1700000000123LL      /* 2023-11-14T22:13:20.123Z */
 #define PUBLISHED_MS 1613347200000LL /* 2021-02-15T00:00:00.000Z */
@@ -260,64 +260,7 @@ static int teardown(void **state)
     return rc == 0 ? 0 : -1;
 }
 
-typedef int (*writer_fn)(FILE *, const dd_scan_report *, dd_err *);
-
-static char *write_doc(fixture *t, const char *name, writer_fn fn, const dd_scan_report *r)
-{
-    char *path = dd_asprintf("%s/%s", t->dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    dd_err err = DD_ERR_INIT;
-    assert_int_equal(fn(f, r, &err), 0);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
-
-static json_t *load(const char *path)
-{
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL)
-        fail_msg("%s: %s (line %d)", path, jerr.text, jerr.line);
-    return doc;
-}
-
-static const char *python(void)
-{
-    const char *p = getenv("DD_PYTHON");
-    if (p != NULL && *p)
-        return p;
-    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-}
-
 /* Exit status of the validator on doc (0 valid, 1 invalid, 2 error). */
-static int validate(const char *schema, const char *doc)
-{
-    char *cmd = dd_asprintf("'%s' '%s' '%s' '%s' >&2", python(), VALIDATOR, schema, doc);
-    int st = system(cmd);
-    dd_free(cmd);
-    if (st == -1 || !WIFEXITED(st))
-        fail_msg("cannot run the schema validator");
-    return WEXITSTATUS(st);
-}
-
-static void test_validator_available(void **state)
-{
-    (void)state;
-    char *cmd = dd_asprintf("'%s' -c 'import jsonschema' 2>/dev/null", python());
-    int st = system(cmd);
-    dd_free(cmd);
-    if (st != 0)
-        fail_msg("%s cannot import jsonschema: run scripts/setup.sh (python3-jsonschema)",
-                 python());
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* o[key] as a string, failing the test when it is missing. */
 static const char *need(json_t *o, const char *key)
 {
@@ -356,7 +299,7 @@ static json_t *sarif_rules(json_t *doc)
 static void test_sarif(void **state)
 {
     fixture *t = *state;
-    char *path = write_doc(t, "scan.sarif", dd_report_sarif, &t->r);
+    char *path = write_doc(t->dir, "scan.sarif", dd_report_sarif, &t->r);
     assert_int_equal(validate(SARIF_SCHEMA, path), 0);
     json_t *doc = load(path);
 
@@ -478,7 +421,7 @@ static void test_sarif_empty(void **state)
         r.shown = none;
         if (k == 1)
             r.findings = NULL;
-        char *path = write_doc(t, k ? "nodb.sarif" : "none.sarif", dd_report_sarif, &r);
+        char *path = write_doc(t->dir, k ? "nodb.sarif" : "none.sarif", dd_report_sarif, &r);
         assert_int_equal(validate(SARIF_SCHEMA, path), 0);
         json_t *doc = load(path);
         json_t *results = json_object_get(sarif_run(doc), "results");
@@ -498,7 +441,7 @@ static json_t *rating_by(json_t *ratings, const char *method)
 static void test_cyclonedx_vulns(void **state)
 {
     fixture *t = *state;
-    char *path = write_doc(t, "bom.cdx.json", dd_report_cyclonedx, &t->r);
+    char *path = write_doc(t->dir, "bom.cdx.json", dd_report_cyclonedx, &t->r);
     assert_int_equal(validate(CDX_SCHEMA, path), 0);
     json_t *doc = load(path);
 
@@ -641,8 +584,8 @@ static void test_cyclonedx_vulns_direct(void **state)
 static void test_validator_rejects(void **state)
 {
     fixture *t = *state;
-    char *sarif = write_doc(t, "neg.sarif", dd_report_sarif, &t->r);
-    char *cdx = write_doc(t, "neg.cdx.json", dd_report_cyclonedx, &t->r);
+    char *sarif = write_doc(t->dir, "neg.sarif", dd_report_sarif, &t->r);
+    char *cdx = write_doc(t->dir, "neg.cdx.json", dd_report_cyclonedx, &t->r);
     char *bad = dd_asprintf("%s/broken.json", t->dir);
 
     json_t *doc = load(sarif);
